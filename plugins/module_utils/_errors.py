@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cdnops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one error type of the collection.
+
+Helpers raise CdnError; only a module's main() turns it into fail_json, so every
+failure carries the provider, the HTTP status and the provider's own words.
+"""
+
+MAX_PROVIDER_MESSAGE = 500
+
+
+class CdnError(Exception):
+    """A failure the user can act on: bad input, a refused request or a dead API."""
+
+    def __init__(self, message, provider=None, http_status=None, provider_message=None, details=None):
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.http_status = http_status
+        self.provider_message = provider_message
+        # Extra result keys (for example what was purged before the failure).
+        self.details = dict(details or {})
+
+    def __str__(self):
+        return self.message
+
+    def result(self):
+        """Keys for fail_json besides msg."""
+        result = dict(self.details)
+        if self.provider is not None:
+            result.setdefault("provider", self.provider)
+        if self.http_status is not None:
+            result["http_status"] = self.http_status
+        if self.provider_message is not None:
+            result["provider_message"] = self.provider_message
+        return result
+
+
+def redact(text, secrets):
+    """Remove every secret value from text (a provider may echo request headers back)."""
+    if not text:
+        return text
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "********")
+    return text

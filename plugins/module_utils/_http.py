@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cdnops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared HTTP layer: one requests.Session per run, retries through urllib3 Retry."""
+
+import inspect
+import ipaddress
+import json
+import threading
+import traceback
+from urllib.parse import urlsplit
+
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError, MAX_PROVIDER_MESSAGE, redact
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import MaxRetryError
+    from urllib3.util.retry import Retry
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    Retry = object  # keeps the class statement below importable; the module fails with missing_required_lib
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX = 30.0
+BACKOFF_JITTER = 0.5
+# A Retry-After (or rl-ttl) beyond this is cut short: better a clear failure than a silent hour-long hang.
+RETRY_AFTER_MAX = 300.0
+LOOPBACK_NAMES = ("localhost",)
+
+
+class RequestCounter:
+    """Counts HTTP requests actually sent, retries included; shared by threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, count=1):
+        with self._lock:
+            self.value += count
+
+
+class CountingRetry(Retry):
+    """urllib3 Retry that counts each retry it allows and honours ImageMash's rl-ttl on 429."""
+
+    def __init__(self, *args, counter=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.counter = counter
+
+    def new(self, **kwargs):
+        retry = super().new(**kwargs)
+        retry.counter = self.counter
+        return retry
+
+    def increment(self, *args, **kwargs):
+        retry = super().increment(*args, **kwargs)  # raises MaxRetryError when none is left
+        if self.counter is not None:
+            self.counter.add()
+        return retry
+
+    def get_retry_after(self, response):
+        retry_after = super().get_retry_after(response)
+        if retry_after is None and response.status == 429:
+            try:
+                retry_after = max(0.0, float(response.headers.get("rl-ttl")))
+            except (TypeError, ValueError):
+                retry_after = None
+        if retry_after is not None:
+            retry_after = min(retry_after, RETRY_AFTER_MAX)
+        return retry_after
+
+
+def _retry_policy(retries, counter):
+    params = inspect.signature(Retry.__init__).parameters
+    kwargs = dict(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=retries,
+        allowed_methods=None,  # purges are POSTs; a lost answer is retried and the result says so
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=BACKOFF_FACTOR,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+    # urllib3 1.26 has neither; jitter and the cap are refinements, not correctness.
+    if "backoff_jitter" in params:
+        kwargs["backoff_jitter"] = BACKOFF_JITTER
+    if "backoff_max" in params:
+        kwargs["backoff_max"] = BACKOFF_MAX
+    return CountingRetry(counter=counter, **kwargs)
+
+
+def is_loopback_host(host):
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(option, value):
+    """An API base URL: https anywhere, plain http only to this machine; no credentials or query."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise CdnError("%s=%r is not a valid URL: %s" % (option, value, exc)) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise CdnError("%s=%r must be an absolute http:// or https:// URL" % (option, value))
+    if parts.username or parts.password:
+        raise CdnError("%s must not carry credentials in the URL; use the credential options" % option)
+    if parts.query or parts.fragment:
+        raise CdnError("%s=%r must not have a query string or fragment" % (option, value))
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise CdnError(
+            "%s=%r uses plain http:// to a non-loopback host; only https:// is allowed there "
+            "(http:// is accepted for 127.0.0.0/8, ::1 and localhost)" % (option, value)
+        )
+    return value.rstrip("/")
+
+
+def provider_error_message(response, secrets=()):
+    """The provider's own words from an error response: message, msg/details or errors."""
+    text = response.text or ""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        words = []
+        for key in ("message", "msg", "details", "errors", "help"):
+            value = body.get(key)
+            if value in (None, "", {}, []) or key == "help" and words:
+                continue
+            words.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+        text = " - ".join(words) if words else text
+    text = " ".join(text.split())
+    if len(text) > MAX_PROVIDER_MESSAGE:
+        text = text[:MAX_PROVIDER_MESSAGE] + "..."
+    return redact(text, secrets)
+
+
+def _describe_transport_error(exc):
+    reason = exc
+    if exc.args and isinstance(exc.args[0], MaxRetryError):
+        reason = exc.args[0].reason or exc.args[0]
+    text = str(reason)
+    # urllib3 puts object reprs first ("<urllib3.connection.HTTPConnection object at 0x..>: ...").
+    if text.startswith("<") and ">: " in text:
+        text = text.split(">: ", 1)[1]
+    return "%s: %s" % (type(reason).__name__, text)
+
+
+class ApiClient:
+    """One provider's API: base URL, fixed headers and auth, timeout, retries, request counting."""
+
+    def __init__(self, provider, base_url, headers=None, auth=None, timeout=30.0, retries=5,
+                 validate_certs=True, pool_size=10, secrets=()):
+        self.provider = provider
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retries = retries
+        self.secrets = tuple(s for s in secrets if s)
+        self.counter = RequestCounter()
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=_retry_policy(retries, self.counter))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(headers or {})
+        self.session.auth = auth
+        self.session.verify = validate_certs
+
+    @property
+    def requests_sent(self):
+        return self.counter.value
+
+    def close(self):
+        self.session.close()
+
+    def request(self, method, path, what, ok=(200, 201, 202, 204), **kwargs):
+        """Send one API call (retried per policy); return the response or raise CdnError."""
+        url = self.base_url + path
+        self.counter.add()
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise CdnError(
+                "%s: %s failed: TLS error talking to %s: %s (validate_certs=false skips verification; use it only "
+                "for a trusted test endpoint)" % (self.provider, what, self.base_url, redact(_describe_transport_error(exc), self.secrets)),
+                provider=self.provider,
+            ) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise CdnError(
+                "%s: %s failed after %d retries: could not get an answer from %s: %s"
+                % (self.provider, what, self.retries, self.base_url, redact(_describe_transport_error(exc), self.secrets)),
+                provider=self.provider,
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise CdnError(
+                "%s: %s failed: %s" % (self.provider, what, redact(_describe_transport_error(exc), self.secrets)),
+                provider=self.provider,
+            ) from None
+        if response.status_code not in ok:
+            message = provider_error_message(response, self.secrets)
+            retried = " after %d retries" % self.retries if response.status_code in RETRY_STATUSES else ""
+            raise CdnError(
+                "%s: %s failed%s: HTTP %d %s: %s" % (self.provider, what, retried, response.status_code, response.reason or "", message),
+                provider=self.provider,
+                http_status=response.status_code,
+                provider_message=message,
+            )
+        return response

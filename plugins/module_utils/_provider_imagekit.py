@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cdnops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ImageKit: one URL per purge request, a request id, and a per-id status API."""
+
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import PlannedPath, Provider, has_extension
+
+# ImageKit refuses a wildcard under these whatever their length or depth.
+_NEVER_WILDCARD = ("/media/catalog", "/s/files")
+_SHARED_HOST = "ik.imagekit.io"
+WILDCARD_RULE = (
+    "a wildcard * is allowed once, at the end, and only when the path after the ImageKit id has at least two "
+    "levels (/images/upload*), is at least 15 characters long, or is a complete file name with an extension "
+    "(/sample.jpg*)"
+)
+
+
+class ImageKit(Provider):
+    name = "imagekit"
+    default_api_base_url = "https://api.imagekit.io"
+    target_options = ("url_endpoint",)
+    credentials = (("api_key", "IMAGEKIT_PRIVATE_KEY"),)
+    default_batch_size = 1
+    max_batch_size = 1
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.url_endpoint = None
+        endpoint = params.get("url_endpoint")
+        if endpoint is not None:
+            parts = urlsplit(endpoint)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                raise CdnError(
+                    "url_endpoint=%r must be an absolute http(s) URL without query, like https://ik.imagekit.io/your_id"
+                    % endpoint,
+                    provider=self.name,
+                )
+            self.url_endpoint = endpoint.rstrip("/")
+
+    def target_id(self):
+        return self.url_endpoint or ""
+
+    def client_settings(self, credentials):
+        # HTTP Basic with the private key as user and an empty password: base64("key:").
+        return {"Accept": "application/json"}, (credentials["api_key"], "")
+
+    def _relative_path(self, url):
+        """The path after the endpoint (or after the ImageKit id on the shared host)."""
+        endpoint = self.url_endpoint
+        if endpoint and (url == endpoint or url.startswith(endpoint + "/")):
+            return url[len(endpoint):] or "/"
+        parts = urlsplit(url)
+        path = parts.path or "/"
+        if parts.hostname == _SHARED_HOST:
+            path = "/" + path.lstrip("/").partition("/")[2]
+        return path
+
+    def plan_path(self, path):
+        if path.startswith(("https://", "http://")):
+            url = path
+            if not urlsplit(url).netloc:
+                raise self.invalid_path(path, "an absolute URL needs a host")
+        elif path.startswith("/"):
+            if not self.url_endpoint:
+                raise self.invalid_path(path, "a relative path needs url_endpoint (or give the absolute URL)")
+            url = self.url_endpoint + path
+        else:
+            raise self.invalid_path(path, "must start with / (relative to url_endpoint) or be an absolute http(s) URL")
+        if "*" not in url:
+            return PlannedPath(url)
+        if url.count("*") > 1 or not url.endswith("*"):
+            raise self.invalid_path(path, WILDCARD_RULE)
+        relative = self._relative_path(url[:-1])
+        if any(relative == blocked or relative.startswith(blocked + "/") for blocked in _NEVER_WILDCARD):
+            raise self.invalid_path(path, "ImageKit never accepts a wildcard under media/catalog/ or s/files/")
+        levels = len([segment for segment in relative.split("/") if segment])
+        if not (levels >= 2 or len(relative) >= 15 or has_extension(relative)):
+            raise self.invalid_path(path, WILDCARD_RULE)
+        return PlannedPath(url, prefix=url[:-1])
+
+    def make_batches(self, planned, batch_size):
+        return [("url", [item.path]) for item in planned]
+
+    def purge(self, client, kind, paths):
+        response = client.request("POST", "/v1/files/purge", "purge of %s" % paths[0], json={"url": paths[0]})
+        return self._field(response, "requestId", "purge of %s" % paths[0])
+
+    def _field(self, response, field, what):
+        try:
+            value = response.json()[field]
+        except (ValueError, KeyError, TypeError):
+            value = None
+        if not isinstance(value, str) or not value:
+            raise CdnError(
+                "%s: %s: the answer (HTTP %d) has no %s" % (self.name, what, response.status_code, field),
+                provider=self.name,
+                http_status=response.status_code,
+            )
+        return value
+
+    def statuses(self, client, request_ids, concurrency=1):
+        for request_id in request_ids:
+            self.check_request_id(request_id)
+
+        def one(request_id):
+            what = "status of purge request %s" % request_id
+            response = client.request("GET", "/v1/files/purge/%s" % quote(request_id, safe=""), what)
+            return request_id, self._field(response, "status", what)
+
+        if concurrency <= 1 or len(request_ids) <= 1:
+            return dict(one(request_id) for request_id in request_ids)
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(request_ids))) as pool:
+            return dict(pool.map(one, request_ids))

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cdnops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ImageMash: batches of prefix paths ("search strings"), a request id, and one purge list for status."""
+
+import json
+import re
+
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import REQUEST_ID, PlannedPath, Provider, has_extension
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+PATH_RULE = (
+    "every ImageMash path is a prefix and must be a complete file path with an extension (/logo.png), at least "
+    "15 characters long, or nested in at least two folders (/img/big/ or /img/big/my_)"
+)
+
+
+def _folders(path):
+    """How many folders path is nested in: the segments followed by a /."""
+    return len([segment for segment in path.split("/")[1:-1] if segment])
+
+
+class ImageMash(Provider):
+    name = "imagemash"
+    default_api_base_url = "https://api.imagemash.io"
+    target_options = ("domain",)
+    credentials = (("api_key", "IMAGEMASH_API_KEY"),)
+    supports_purge_list = True
+    default_batch_size = 100
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.domain = params.get("domain")
+        if self.domain is not None and not _DOMAIN.match(self.domain):
+            raise CdnError("domain=%r is not a host name like john.imagemash.io" % self.domain, provider=self.name)
+
+    def target_id(self):
+        return self.domain or ""
+
+    def client_settings(self, credentials):
+        return {"apikey": credentials["api_key"], "Accept": "application/json"}, None
+
+    def plan_path(self, path):
+        if not path.startswith("/"):
+            raise self.invalid_path(path, "must start with /")
+        # Every ImageMash path already purges by prefix, so a trailing * adds nothing.
+        stripped = path[:-1] if path.endswith("*") else path
+        if "*" in stripped:
+            raise self.invalid_path(path, "ImageMash has no wildcards; every path is already a prefix (search string)")
+        is_file = has_extension(stripped)
+        if not (is_file or len(stripped) >= 15 or _folders(stripped) >= 2):
+            raise self.invalid_path(path, PATH_RULE)
+        return PlannedPath(stripped, prefix=stripped)
+
+    def purge(self, client, kind, paths):
+        body = {"paths": paths}
+        if self.domain:
+            body["domain"] = self.domain
+        what = "purge of %d paths" % len(paths)
+        response = client.request("POST", "/v1/storage/purgeCache", what, json=body)
+        return self._request_id(response, what)
+
+    def _request_id(self, response, what):
+        # The docs show the id as a bare string; accept it plain, as a JSON string or in an object.
+        text = (response.text or "").strip()
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = text
+        if isinstance(body, dict):
+            body = body.get("requestId")
+        if isinstance(body, str) and REQUEST_ID.match(body):
+            return body
+        raise CdnError(
+            "%s: %s: the answer (HTTP %d) carries no request id" % (self.name, what, response.status_code),
+            provider=self.name,
+            http_status=response.status_code,
+        )
+
+    def purge_list(self, client):
+        response = client.request("POST", "/v1/storage/getPurgeList", "listing purge requests")
+        try:
+            entries = response.json()
+        except ValueError:
+            entries = None
+        if not isinstance(entries, list):
+            raise CdnError("%s: the purge list is not a JSON list" % self.name, provider=self.name)
+        return [
+            {
+                "request_id": entry.get("requestId"),
+                "created_at": entry.get("createdAt"),
+                "provider_status": entry.get("status"),
+                "status": self.contract_status(entry.get("status")),
+                "paths": entry.get("paths") or [],
+            }
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
+
+    def statuses_from_list(self, entries, request_ids):
+        """{id: vendor status} for request_ids (None: every listed purge), from one purge list."""
+        known = {entry["request_id"]: entry["provider_status"] for entry in entries}
+        if request_ids is None:
+            return known
+        missing = [request_id for request_id in request_ids if request_id not in known]
+        if missing:
+            raise CdnError(
+                "%s: request ids not in the account's purge list: %s" % (self.name, ", ".join(missing)),
+                provider=self.name,
+                details={"missing_request_ids": missing},
+            )
+        return {request_id: known[request_id] for request_id in request_ids}
+
+    def statuses(self, client, request_ids, concurrency=1):
+        return self.statuses_from_list(self.purge_list(client), request_ids)

@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cdnops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: cdn_purge
+short_description: Purge CDN caches on ImageKit, ImageMash, 5centsCDN or Gotipath
+version_added: 0.1.0
+description:
+  - Purges paths, prefixes or a whole zone from a CDN cache, with one set of options for every provider.
+  - Before anything is sent, paths are validated by the provider's rules, exact duplicates are dropped, paths
+    covered by a prefix purge in the same call are dropped, and the rest is split into batches of at most the
+    provider's limit. An invalid path fails the task naming the path and the rule; nothing is sent.
+  - With O(idempotency_key), every path the provider accepted is recorded in a ledger, and a later run with the
+    same key sends only what was not accepted yet. A run that failed part-way resumes where it stopped.
+  - Failed requests are retried with exponential backoff (see O(retries)); a failure after some purge requests were
+    accepted returns what was accepted (RV(purge_requests)) and what was not (C(paths_purged), C(paths_remaining)).
+author:
+  - cdnops engineers
+extends_documentation_fragment:
+  - cdnops.cdn.common
+attributes:
+  check_mode:
+    support: full
+    details: Sends no request and writes no ledger; returns the plan.
+  diff_mode:
+    support: full
+    details: Shows the paths that are (or would be) purged.
+  action_group:
+    support: full
+    membership:
+      - cdnops.cdn.cdn
+options:
+  paths:
+    description:
+      - Paths to purge, like V(/img/logo.png); for O(provider=imagekit) also absolute URLs.
+      - A trailing V(*) asks for a prefix purge (ImageKit wildcard, Gotipath pattern). Every ImageMash path is
+        already a prefix, so the V(*) is dropped there; 5centsCDN has no prefix purge.
+      - "Path rules: ImageKit wildcards need two folder levels, 15 characters or a file name with extension;
+        ImageMash paths need a file extension, 15 characters or two folders; every path starts with C(/) and has
+        no white space or control characters."
+    type: list
+    elements: str
+    default: []
+  purge_all:
+    description:
+      - Purge the whole zone (5centsCDN) or distribution (Gotipath). An error for ImageKit and ImageMash, which
+        have no purge-all API.
+    type: bool
+    default: false
+  soft_purge:
+    description:
+      - O(provider=5centscdn) only. Send C(delete=false), marking the cache stale instead of deleting it.
+    type: bool
+    default: false
+  batch_size:
+    description:
+      - Paths per purge request. Defaults to the provider's limit; never above a documented maximum.
+      - ImageKit takes 1; ImageMash and 5centsCDN default to 100; Gotipath takes at most 100 URLs and 10 patterns.
+    type: int
+  concurrency:
+    description:
+      - Purge requests in flight at once, for providers that take one path per request (ImageKit).
+      - Also bounds concurrent status polls.
+    type: int
+    default: 8
+  max_requests:
+    description:
+      - Refuse, before sending anything, a purge that needs more purge requests than this.
+      - ImageKit bills 1000 purge requests a month; the message says how many it would need and suggests a prefix.
+    type: int
+    default: 1000
+  idempotency_key:
+    description:
+      - Record every accepted path under (provider, target, key) in O(idempotency_file).
+      - A later run with the same key sends only the paths not yet accepted; when all were, it sends nothing and
+        reports C(changed=false) with the recorded request ids.
+      - Without a key every run purges.
+    type: str
+  idempotency_file:
+    description:
+      - The ledger, on the host that runs the module. Written atomically under a file lock.
+    type: path
+    default: ~/.ansible/cdn_purge/ledger.json
+seealso:
+  - module: cdnops.cdn.cdn_purge_status
+"""
+
+EXAMPLES = r"""
+- name: Purge two files and a folder on ImageKit, and wait until it is done
+  cdnops.cdn.cdn_purge:
+    provider: imagekit
+    url_endpoint: https://ik.imagekit.io/demo
+    api_key: "{{ vault_imagekit_private_key }}"
+    paths:
+      - /img/logo.png
+      - https://ik.imagekit.io/demo/css/site.css
+      - /img/products/*
+    wait: true
+  delegate_to: localhost
+  run_once: true
+
+- name: Purge a release on ImageMash, once per release even if the play is rerun
+  cdnops.cdn.cdn_purge:
+    provider: imagemash
+    domain: john.imagemash.io
+    paths: "{{ changed_paths }}"
+    idempotency_key: "release-{{ release_version }}"
+  delegate_to: localhost
+  run_once: true
+
+- name: Soft-purge a whole 5centsCDN pull zone (key from FIVECENTSCDN_API_KEY)
+  cdnops.cdn.cdn_purge:
+    provider: 5centscdn
+    zone_id: 42
+    purge_all: true
+    soft_purge: true
+  delegate_to: localhost
+
+- name: Purge URLs and a pattern on a Gotipath distribution (credentials from GOTIPATH_* variables)
+  cdnops.cdn.cdn_purge:
+    provider: gotipath
+    distribution_id: 292e5d7f-a8b9-41a0-bdf0-e70347709c6f
+    paths:
+      - /index.html
+      - /assets/app.js?v=2
+      - /assets/img/*
+  delegate_to: localhost
+
+- name: See what would be purged, without sending anything
+  cdnops.cdn.cdn_purge:
+    provider: imagekit
+    url_endpoint: https://ik.imagekit.io/demo
+    paths: "{{ lookup('file', 'paths.txt').splitlines() }}"
+  check_mode: true
+  diff: true
+  register: plan
+  delegate_to: localhost
+
+- name: Set credentials once for every cdnops.cdn module in a play
+  hosts: web
+  module_defaults:
+    group/cdnops.cdn.cdn:
+      provider: imagemash
+      api_key: "{{ vault_imagemash_key }}"
+  tasks:
+    - name: Purge the home page
+      cdnops.cdn.cdn_purge:
+        paths: [/index.html]
+      delegate_to: localhost
+      run_once: true
+"""
+
+RETURN = r"""
+provider:
+  description: The provider purged.
+  returned: always
+  type: str
+  sample: imagekit
+paths:
+  description:
+    - The normalised paths submitted (planned, in check mode), after dropping duplicates, covered paths and paths
+      already accepted under the idempotency key. ImageKit paths are full URLs.
+  returned: always
+  type: list
+  elements: str
+  sample: [https://ik.imagekit.io/demo/img/logo.png]
+skipped_paths:
+  description:
+    - Paths not sent, each with the reason C(duplicate), C(covered_by_prefix) (with C(covered_by)) or
+      C(already_accepted) (with the recorded C(request_id)).
+    - The design contract names this C(skipped); Ansible reserves that result key (a non-empty C(skipped) marks the
+      whole task as skipped), so it is returned as C(skipped_paths).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /img/a.png, reason: covered_by_prefix, covered_by: /img/}]
+purge_requests:
+  description:
+    - One entry per purge request, with C(request_id) (null where the provider returns none, and in check mode),
+      C(paths) and C(status) (V(Completed) or V(Pending)).
+    - On failure, the purge requests accepted before it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{request_id: 598821f949c0a938d57563bd, paths: [https://ik.imagekit.io/demo/img/logo.png], status: Pending}]
+request_ids:
+  description: The non-null request ids, including those recorded earlier under the idempotency key.
+  returned: always
+  type: list
+  elements: str
+  sample: [598821f949c0a938d57563bd]
+status:
+  description:
+    - V(Completed) or V(Pending) overall. 5centsCDN and Gotipath purge synchronously and report V(Completed);
+      ImageKit and ImageMash report V(Pending) unless O(wait=true).
+  returned: always
+  type: str
+  sample: Completed
+api_requests:
+  description: HTTP requests actually sent, retries and status polls included; 0 in check mode.
+  returned: always
+  type: int
+  sample: 3
+paths_purged:
+  description: On failure part-way, the paths the provider accepted before the failure.
+  returned: failure
+  type: list
+  elements: str
+paths_remaining:
+  description: On failure part-way, the paths not accepted; rerun with the same O(idempotency_key) to send only these.
+  returned: failure
+  type: list
+  elements: str
+http_status:
+  description: On failure, the HTTP status of the provider's last answer, where there was one.
+  returned: failure
+  type: int
+  sample: 401
+provider_message:
+  description: On failure, the provider's own error message.
+  returned: failure
+  type: str
+  sample: Your account cannot be authenticated.
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import DEFAULT_LEDGER
+from ansible_collections.cdnops.cdn.plugins.module_utils._options import argument_spec
+from ansible_collections.cdnops.cdn.plugins.module_utils._runner import run_purge
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            paths=dict(type="list", elements="str", default=[]),
+            purge_all=dict(type="bool", default=False),
+            soft_purge=dict(type="bool", default=False),
+            batch_size=dict(type="int"),
+            concurrency=dict(type="int", default=8),
+            max_requests=dict(type="int", default=1000),
+            idempotency_key=dict(type="str", no_log=False),
+            idempotency_file=dict(type="path", default=DEFAULT_LEDGER),
+        ),
+        mutually_exclusive=[("paths", "purge_all")],
+        supports_check_mode=True,
+    )
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        result = run_purge(module.params, check_mode=module.check_mode, diff=module._diff)
+    except CdnError as exc:
+        module.fail_json(msg=exc.message, **exc.result())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
