@@ -137,7 +137,7 @@ class Provider:
     def check_request_id(self, request_id):
         if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
             raise CdnError(
-                "request_id %r is not a %s request id (letters, digits, - and _, at most 128 characters)"
+                "request_id %r is not a valid %s request id (letters, digits, - and _, at most 128 characters)"
                 % (request_id, self.name),
                 provider=self.name,
             )
