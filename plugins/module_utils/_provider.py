@@ -104,7 +104,7 @@ class Provider:
             raise CdnError("batch_size=%d must be at least 1" % batch_size, provider=self.name)
         if self.max_batch_size is not None and batch_size > self.max_batch_size:
             raise CdnError(
-                "batch_size=%d is above %s's documented maximum of %d paths per request"
+                "batch_size=%d is above %s's documented maximum of %s paths per request"
                 % (batch_size, self.name, self.max_batch_size),
                 provider=self.name,
             )

@@ -17,17 +17,20 @@ description:
   - Failed requests are retried with exponential backoff (see O(retries)); a failure after some purge requests were
     accepted returns what was accepted (RV(purge_requests)) and what was not (C(paths_purged), C(paths_remaining)).
 author:
-  - cdnops engineers
+  - cdnops engineers (@cdnops)
 extends_documentation_fragment:
   - cdnops.cdn.common
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Sends no request and writes no ledger; returns the plan.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows the paths that are (or would be) purged.
   action_group:
+    description: Use C(group/cdnops.cdn.cdn) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - cdnops.cdn.cdn

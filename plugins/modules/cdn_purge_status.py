@@ -15,16 +15,19 @@ description:
   - 5centsCDN and Gotipath purge synchronously and have no status API; the module fails with a message that says so.
   - Never changes anything.
 author:
-  - cdnops engineers
+  - cdnops engineers (@cdnops)
 extends_documentation_fragment:
   - cdnops.cdn.common
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: It only reads, so it runs normally in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   action_group:
+    description: Use C(group/cdnops.cdn.cdn) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - cdnops.cdn.cdn

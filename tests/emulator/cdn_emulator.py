@@ -7,6 +7,7 @@ See README.md next to this file for the CLI, the control API and the default cre
 import argparse
 import base64
 import binascii
+import contextlib
 import copy
 import email.utils
 import json
@@ -38,14 +39,10 @@ CREDENTIAL_FIELDS = {
     "5centscdn": ("api_key",),
     "gotipath": ("client_id", "library_id", "api_key"),
 }
+GOTIPATH_AUTH = (("X-Auth-ClientId", "client_id"), ("X-Auth-LibraryId", "library_id"), ("X-Auth-ApiKey", "api_key"))
 IMAGEKIT_HELP = "For support kindly contact us at support@imagekit.io ."
 IMAGEKIT_INVALID_URL = "The URL is not valid for cache purging."
-FAULT_MESSAGES = {
-    429: "Too many requests",
-    500: "Internal server error",
-    502: "Bad gateway",
-    503: "Service unavailable",
-}
+FAULT_TEXT = {429: "Too many requests", 500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable"}
 MAX_BODY = 16 * 1024 * 1024
 EXTENSION_RE = re.compile(r"\.[A-Za-z0-9]+$")
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -201,9 +198,7 @@ def _fail_next(key, value):
 
 
 def _seed(key, value):
-    if value is None:
-        return None
-    return _number(key, value, lo=-(2**63), integer=True)
+    return None if value is None else _number(key, value, lo=-(2**63), integer=True)
 
 
 VALIDATORS = {
@@ -531,9 +526,8 @@ def imagemash_path_problem(path):
     folders = len([segment for segment in path.split("/")[:-1] if segment])
     if is_file or len(path) >= 15 or folders >= 2:
         return None
-    return (
-        f"Path '{path}' must be a complete file path, at least 15 characters long, or nested in at least two folders."
-    )
+    rule = "must be a complete file path, at least 15 characters long, or nested in at least two folders."
+    return f"Path '{path}' {rule}"
 
 
 def imagemash(state, call, cfg):
@@ -546,9 +540,7 @@ def imagemash(state, call, cfg):
 def imagemash_inner(state, call, cfg, allowed, ttl):
     if not allowed:
         limit, window = cfg["imagemash_rate_limit"], cfg["imagemash_rate_window"]
-        return imagemash_error(
-            429, "Too many requests", f"Limit of {limit} requests per {window:g}s reached; retry in {ttl}s."
-        )
+        return imagemash_error(429, "Too many requests", f"{limit} requests per {window:g}s; retry in {ttl}s.")
     if not same_secret(call.headers.get("apikey"), cfg["credentials"]["imagemash"]["apikey"]):
         return imagemash_error(401, "Unauthorized", "Invalid or missing apikey header.")
     if call.entry["kind"] == "list":
@@ -568,8 +560,8 @@ def imagemash_inner(state, call, cfg, allowed, ttl):
         if problem:
             return imagemash_error(400, "Invalid path", problem)
     request_id = "I" + "".join(secrets.choice(ID_ALPHABET) for _ in range(secrets.choice((12, 13))))
-    record = {"requestId": request_id, "paths": list(paths), "domain": data.get("domain"), "created": time.time()}
-    record["completed"] = False
+    record = {"requestId": request_id, "paths": list(paths), "domain": data.get("domain"), "completed": False}
+    record["created"] = time.time()
     if not state.accept_purge("imagemash", record):
         return imagemash_error(403, "Quota exceeded", "The purge request quota of this account is used up.")
     mark_accepted(call, request_id, paths)
@@ -645,11 +637,7 @@ def gotipath_path_errors(purge_type, paths):
 
 def gotipath_purge(state, call, cfg):
     creds = cfg["credentials"]["gotipath"]
-    for header, name in (
-        ("X-Auth-ClientId", "client_id"),
-        ("X-Auth-LibraryId", "library_id"),
-        ("X-Auth-ApiKey", "api_key"),
-    ):
+    for header, name in GOTIPATH_AUTH:
         if not same_secret(call.headers.get(header), creds[name]):
             return Reply(401, {"message": "Unauthorized"})
     distribution = call.params[0]
@@ -700,7 +688,7 @@ def find_route(method, path):
 def fault_reply(state, provider, fault):
     kind = fault["kind"]
     status = 429 if kind.startswith("429") else int(kind)
-    message = FAULT_MESSAGES[status]
+    message = FAULT_TEXT[status]
     payload = {
         "imagekit": {"message": message, "help": IMAGEKIT_HELP},
         "imagemash": {"msg": message, "details": "Emulated fault."},
@@ -711,9 +699,8 @@ def fault_reply(state, provider, fault):
     # 429_rl is ImageMash's own style (rl-ttl only); elsewhere it degrades to a plain 429.
     if kind == "429" or (kind == "429_rl" and provider != "imagemash"):
         if fault["retry_after_format"] == "http-date":
-            reply.headers["Retry-After"] = email.utils.formatdate(
-                math.ceil(time.time()) + fault["retry_after"], usegmt=True
-            )
+            when = math.ceil(time.time()) + fault["retry_after"]
+            reply.headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)
         else:
             reply.headers["Retry-After"] = str(fault["retry_after"])
     if provider == "imagemash":
@@ -753,7 +740,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             chunks = []
             total = 0
             while True:
-                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"x", 16)
+                size = int(self.rfile.readline(1024).split(b";")[0].strip(), 16)  # ValueError: malformed
                 if size == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass
@@ -785,10 +772,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _drop(self):
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _dispatch(self):
         received = time.time()
@@ -933,9 +918,7 @@ def load_config_arg(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        description="Emulator of the ImageKit, ImageMash, 5centsCDN and Gotipath purge APIs."
-    )
+    parser = argparse.ArgumentParser(description="Emulator of the ImageKit, ImageMash, 5centsCDN and Gotipath APIs.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
     parser.add_argument("--port-file", help="write the bound port here (atomically) once listening")
@@ -951,7 +934,7 @@ def build_parser():
     return parser
 
 
-def startup_config(parser, args):
+def build_startup_config(parser, args):
     config = copy.deepcopy(DEFAULT_CONFIG)
     patch = {}
     if args.config:
@@ -986,24 +969,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
-    config = startup_config(parser, args)
+    config = build_startup_config(parser, args)
     context = None
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
     server = EmulatorServer((args.host, args.port), EmulatorState(config), args.verbose, context)
-    port = server.server_address[1]
-    if args.port_file:
-        write_port_file(args.port_file, port)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"cdn-emulator listening on {'https' if context else 'http'}://{host}:{port}", flush=True)
 
     def stop(_signum, _frame):
         # shutdown() waits for serve_forever(), which runs in this very thread: call it from another.
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    # Installed before announcing the port, so a SIGTERM right after start still exits cleanly.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    port = server.server_address[1]
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"cdn-emulator listening on {'https' if context else 'http'}://{host}:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
