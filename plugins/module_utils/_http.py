@@ -180,7 +180,7 @@ class ApiClient:
         self.session.mount("https://", adapter)
         self.session.headers.update(headers or {})
         self.session.auth = auth
-        self.session.verify = validate_certs
+        self.validate_certs = validate_certs
 
     @property
     def requests_sent(self):
@@ -194,7 +194,8 @@ class ApiClient:
         url = self.base_url + path
         self.counter.add()
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE in the environment.
+            response = self.session.request(method, url, timeout=self.timeout, verify=self.validate_certs, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise CdnError(
                 "%s: %s failed: TLS error talking to %s: %s (validate_certs=false skips verification; use it only "

@@ -1,0 +1,66 @@
+# cdnops.cdn — every command a developer or CI needs. A fresh machine needs only Python 3.10+, pip and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+# The collection is developed at the repository root; Ansible finds it through this link.
+COLLECTIONS := $(CURDIR)/build/collections
+LINK := $(COLLECTIONS)/ansible_collections/cdnops/cdn
+SANITY_ROOT := $(CURDIR)/build/sanity
+SANITY_COPY := $(SANITY_ROOT)/ansible_collections/cdnops/cdn
+SANITY_VENV := .venvs/sanity
+SANITY_PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help venv collection lint unit integration sanity test demo clean
+
+help:
+	@echo "make test   - set up everything and run every check (lint, unit, emulator, integration, sanity)"
+	@echo "make demo   - purge on all four providers against the local provider emulator"
+	@echo "make lint | unit | integration | sanity - one part of make test"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+collection: $(STAMP)
+	@mkdir -p $(dir $(LINK))
+	@ln -sfn $(CURDIR) $(LINK)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint -s .
+
+unit: collection
+	$(BIN)/python -m pytest tests/unit tests/emulator -q
+
+integration: collection
+	$(BIN)/python -m pytest tests/integration -q -n 2
+
+# ansible-test wants the collection at ansible_collections/cdnops/cdn in its own git tree.
+sanity: $(STAMP)
+	rm -rf $(SANITY_ROOT)
+	mkdir -p $(SANITY_COPY)
+	git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(SANITY_COPY)
+	cd $(SANITY_COPY) && git init -q && git add -A
+	test -x $(SANITY_VENV)/bin/ansible-test || ($(PYTHON) -m venv $(SANITY_VENV) && $(SANITY_VENV)/bin/python -m pip install --quiet "ansible-core>=2.19,<2.20")
+	# ansible-test downloads a pip bootstrap script from a host we cannot reach; give it an offline one.
+	mkdir -p $(HOME)/.ansible/test/cache
+	for version in $$($(SANITY_VENV)/bin/python -c "import re, ansible_test, pathlib; print(' '.join(re.findall(r\"pip='([0-9.]+)'\", (pathlib.Path(ansible_test.__file__).parent / '_internal/python_requirements.py').read_text())))"); do \
+	  cp tests/sanity/offline_get_pip.py $(HOME)/.ansible/test/cache/get_pip_$$(echo $$version | tr . _).py; done
+	cd $(SANITY_COPY) && $(CURDIR)/$(SANITY_VENV)/bin/ansible-test sanity --local --requirements --python $(SANITY_PYTHON_VERSION) --color no
+
+test: lint unit integration sanity
+
+demo: collection
+	$(BIN)/python demo/run_demo.py
+
+clean:
+	rm -rf $(VENV) .venvs build collections .pytest_cache .ruff_cache

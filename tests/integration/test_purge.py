@@ -1,0 +1,326 @@
+"""cdn_purge and cdn_purge_status through real ansible-playbook and ansible runs, against the emulator."""
+
+import json
+
+import pytest
+
+from conftest import CREDENTIALS, PROVIDERS
+
+EP = "https://ik.imagekit.io/demo"
+PATHS = {
+    "imagekit": ["/img/big/a.png", "/img/big/b.png"],
+    "imagemash": ["/img/big/a.png", "/img/big/b.png"],
+    "5centscdn": ["/videos/a.mp4", "/videos/b.mp4"],
+    "gotipath": ["/index.html", "/assets/app.js?v=2"],
+}
+SENT = {provider: list(paths) for provider, paths in PATHS.items()}
+SENT["imagekit"] = [EP + path for path in PATHS["imagekit"]]
+
+
+def purge_task(ansible, provider, name="purge", **options):
+    return {"name": name, "cdnops.cdn.cdn_purge": ansible.options(provider, **options), "register": "result"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_purge_through_a_playbook(ansible, emulator, provider):
+    run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider] + PATHS[provider][:1])])
+    assert run.rc == 0, run.output
+    result = run.task("purge")
+    assert result["changed"] is True
+    assert result["paths"] == SENT[provider]
+    assert result["skipped_paths"] == [{"path": SENT[provider][0], "reason": "duplicate"}]
+    assert sorted(emulator.purged_paths(provider)) == sorted(SENT[provider])
+    # Every request the emulator saw is counted, nothing more.
+    assert result["api_requests"] == len(emulator.log(provider))
+    synchronous = provider in ("5centscdn", "gotipath")
+    assert result["status"] == ("Completed" if synchronous else "Pending")
+    if synchronous:
+        assert result["request_ids"] == [] and all(item["request_id"] is None for item in result["purge_requests"])
+    else:
+        assert result["request_ids"] == [entry["request_id"] for entry in emulator.purges(provider)]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_adhoc_purge(ansible, emulator, provider):
+    run = ansible.adhoc("cdnops.cdn.cdn_purge", ansible.options(provider, paths=PATHS[provider][:1]))
+    assert run.rc == 0, run.output
+    assert "localhost | CHANGED" in run.stdout
+    assert run.results["localhost"]["paths"] == SENT[provider][:1]
+    assert emulator.purged_paths(provider) == SENT[provider][:1]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_check_mode_sends_nothing_and_diff_shows_the_plan(ansible, emulator, provider):
+    run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider])], "--check", "--diff")
+    assert run.rc == 0, run.output
+    for path in SENT[provider]:
+        assert "+%s" % path in run.stdout
+    assert "changed=1" in run.stdout
+    assert emulator.log() == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_check_mode_returns_the_plan(ansible, emulator, provider):
+    run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider], batch_size=1)], "--check")
+    result = run.task("purge")
+    assert result["changed"] is True and result["api_requests"] == 0
+    assert result["purge_requests"] == [{"request_id": None, "paths": [path], "status": "Pending"} for path in SENT[provider]]
+    assert emulator.log() == []
+
+
+@pytest.mark.parametrize("provider", ["5centscdn", "gotipath"])
+def test_purge_all(ansible, emulator, provider):
+    run = ansible.playbook([purge_task(ansible, provider, purge_all=True)])
+    assert run.rc == 0, run.output
+    entries = emulator.purges(provider)
+    assert len(entries) == 1 and entries[0]["purge_all"] is True
+    if provider == "gotipath":
+        assert entries[0]["body"] == {"type": "all", "paths": []}
+    else:
+        assert entries[0]["body_text"] == "" and entries[0]["query"] == {"delete": "true"}
+    assert run.task("purge")["status"] == "Completed"
+
+
+@pytest.mark.parametrize("provider", ["imagekit", "imagemash"])
+def test_purge_all_is_a_clear_error_without_a_purge_all_api(ansible, emulator, provider):
+    run = ansible.playbook([purge_task(ansible, provider, purge_all=True)])
+    assert run.rc != 0
+    assert "purge_all is not supported by provider %s" % provider in run.task("purge")["msg"]
+    assert emulator.log() == []
+
+
+def test_soft_purge_on_5centscdn_and_vod_zones(ansible, emulator):
+    run = ansible.playbook([purge_task(ansible, "5centscdn", zone_id=7, zone_type="vod", paths=["/a.mp4"], soft_purge=True)])
+    assert run.rc == 0, run.output
+    (entry,) = emulator.purges("5centscdn")
+    assert entry["path"] == "/v2/zones/vod/pull/7/purge" and entry["query"] == {"delete": "false"}
+    run = ansible.playbook([purge_task(ansible, "gotipath", paths=["/a"], soft_purge=True)])
+    assert "soft_purge is only supported by provider 5centscdn, not by gotipath" in run.task("purge")["msg"]
+
+
+@pytest.mark.parametrize(
+    "provider, paths, sent, dropped",
+    [
+        ("imagekit", ["/img/big/*", "/img/big/a.png", "/other.png"], [EP + "/img/big/*", EP + "/other.png"], EP + "/img/big/a.png"),
+        ("imagemash", ["/img/big/*", "/img/big/a.png", "/other.png"], ["/img/big/", "/other.png"], "/img/big/a.png"),
+        ("gotipath", ["/img/*", "/img/a.png", "/other.png"], ["/other.png", "/img/*"], "/img/a.png"),
+    ],
+)
+def test_prefix_purge_drops_covered_paths(ansible, emulator, provider, paths, sent, dropped):
+    run = ansible.playbook([purge_task(ansible, provider, paths=paths)])
+    assert run.rc == 0, run.output
+    result = run.task("purge")
+    assert result["skipped_paths"][0]["path"] == dropped and result["skipped_paths"][0]["reason"] == "covered_by_prefix"
+    assert sorted(emulator.purged_paths(provider)) == sorted(sent)
+    if provider == "gotipath":
+        assert sorted(entry["purge_type"] for entry in emulator.purges(provider)) == ["pattern", "url"]
+
+
+@pytest.mark.parametrize("provider", ["imagekit", "imagemash"])
+def test_wait_until_completed(ansible, emulator, provider):
+    run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider], wait=True, poll_interval=0.2)])
+    assert run.rc == 0, run.output
+    result = run.task("purge")
+    assert result["status"] == "Completed"
+    assert all(item["status"] == "Completed" for item in result["purge_requests"])
+    polls = [entry for entry in emulator.log(provider) if entry["kind"] in ("status", "list")]
+    assert polls, "wait must poll the status API"
+    if provider == "imagemash":
+        # One purge list per poll answers for every id.
+        assert len(polls) == len({entry["seq"] for entry in polls})
+    assert result["api_requests"] == len(emulator.log(provider))
+
+
+@pytest.mark.parametrize("provider", ["imagekit", "imagemash"])
+def test_wait_timeout_lists_what_is_pending(ansible, emulator, provider):
+    emulator.configure(imagekit_complete_after=60, imagemash_complete_after=60)
+    run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider][:1], wait=True, wait_timeout=1, poll_interval=0.3)])
+    assert run.rc != 0
+    result = run.task("purge")
+    (request_id,) = [entry["request_id"] for entry in emulator.purges(provider)]
+    assert "still Pending after wait_timeout=1s: %s" % request_id in result["msg"]
+    assert result["pending_request_ids"] == [request_id]
+    assert result["purge_requests"][0]["request_id"] == request_id
+
+
+@pytest.mark.parametrize("provider", ["imagekit", "imagemash"])
+def test_status_module_reads_and_waits(ansible, emulator, provider):
+    emulator.configure(imagekit_complete_after=4, imagemash_complete_after=4)
+    status_options = ansible.options(provider, request_ids="{{ result.request_ids }}")
+    tasks = [
+        purge_task(ansible, provider, paths=PATHS[provider]),
+        {"name": "status", "cdnops.cdn.cdn_purge_status": status_options, "register": "status"},
+        {"name": "wait", "cdnops.cdn.cdn_purge_status": dict(status_options, wait=True, poll_interval=0.5)},
+    ]
+    run = ansible.playbook(tasks)
+    assert run.rc == 0, run.output
+    ids = run.task("purge")["request_ids"]
+    first = run.task("status")
+    assert first["changed"] is False and first["status"] == "Pending"
+    assert [item["request_id"] for item in first["statuses"]] == ids
+    assert first["statuses"][0]["provider_status"] == ("InProgress" if provider == "imagemash" else "Pending")
+    waited = run.task("wait")
+    assert waited["status"] == "Completed" and waited["changed"] is False
+    if provider == "imagemash":
+        assert [purge["request_id"] for purge in waited["purges"]] == ids
+        assert waited["purges"][0]["paths"] == PATHS["imagemash"]
+
+
+def test_status_lists_imagemash_purges_without_ids_in_check_mode(ansible, emulator):
+    tasks = [
+        purge_task(ansible, "imagemash", paths=["/img/big/a.png"]),
+        purge_task(ansible, "imagemash", name="second", paths=["/img/big/b.png"]),
+        {"name": "list", "cdnops.cdn.cdn_purge_status": ansible.options("imagemash"), "check_mode": True},
+    ]
+    run = ansible.playbook(tasks)
+    assert run.rc == 0, run.output
+    listed = run.task("list")
+    assert len(listed["purges"]) == 2 and listed["api_requests"] == 1
+    assert {purge["request_id"] for purge in listed["purges"]} == {entry["request_id"] for entry in emulator.purges()}
+
+
+@pytest.mark.parametrize("provider", ["5centscdn", "gotipath"])
+def test_status_is_a_clear_error_for_synchronous_providers(ansible, emulator, provider):
+    run = ansible.adhoc("cdnops.cdn.cdn_purge_status", ansible.options(provider, request_id="abc"))
+    assert run.rc != 0
+    assert "purges synchronously and has no purge status API" in run.results["localhost"]["msg"]
+    assert emulator.log() == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_idempotency_key_second_run_sends_nothing(ansible, emulator, provider):
+    task = purge_task(ansible, provider, paths=PATHS[provider], idempotency_key="release-1", idempotency_file=ansible.ledger)
+    first = ansible.playbook([task])
+    assert first.rc == 0 and first.task("purge")["changed"] is True
+    purges = len(emulator.purges(provider))
+    second = ansible.playbook([task])
+    assert second.rc == 0, second.output
+    assert "changed=0" in second.stdout
+    assert len(emulator.purges(provider)) == purges
+    third = ansible.playbook([task])
+    result = third.task("purge")
+    assert result["changed"] is False and result["api_requests"] == 0
+    assert {item["reason"] for item in result["skipped_paths"]} == {"already_accepted"}
+    assert result["request_ids"] == first.task("purge")["request_ids"]
+    # Another key purges again.
+    fourth = ansible.playbook([dict(task, **{"cdnops.cdn.cdn_purge": dict(task["cdnops.cdn.cdn_purge"], idempotency_key="release-2")})])
+    assert fourth.task("purge")["changed"] is True
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_quota_failure_part_way_then_resume(ansible, emulator, provider):
+    paths = {
+        "imagekit": ["/img/big/%d.png" % number for number in range(5)],
+        "imagemash": ["/img/big/%d.png" % number for number in range(5)],
+        "5centscdn": ["/v/%d.mp4" % number for number in range(5)],
+        "gotipath": ["/p/%d.html" % number for number in range(5)],
+    }[provider]
+    emulator.configure(quota={provider: 2})
+    options = dict(paths=paths, idempotency_key="deploy-7", idempotency_file=ansible.ledger, concurrency=1)
+    if provider != "imagekit":
+        options["batch_size"] = 1
+    task = purge_task(ansible, provider, **options)
+    first = ansible.playbook([task])
+    assert first.rc != 0
+    failed = first.task("purge")
+    assert "2 of 5 purge requests were accepted before the failure" in failed["msg"]
+    assert failed["http_status"] == 403 and failed["provider_message"]
+    assert len(failed["paths_purged"]) == 2 and len(failed["paths_remaining"]) == 3
+    assert sorted(failed["paths_purged"] + failed["paths_remaining"]) == sorted(SENT_FOR(provider, paths))
+    emulator.reset_quota()
+    emulator.configure(quota={})
+    second = ansible.playbook([task])
+    assert second.rc == 0, second.output
+    assert sorted(second.task("purge")["paths"]) == sorted(failed["paths_remaining"])
+    # Every path accepted exactly once across both runs.
+    purged = emulator.purged_paths(provider)
+    assert sorted(purged) == sorted(SENT_FOR(provider, paths))
+
+
+def SENT_FOR(provider, paths):  # noqa: N802 - reads like the SENT table
+    return [EP + path for path in paths] if provider == "imagekit" else list(paths)
+
+
+@pytest.mark.parametrize(
+    "provider, path, rule",
+    [
+        ("imagekit", "/images*", "at least two levels"),
+        ("imagemash", "/logo", "complete file path with an extension"),
+        ("5centscdn", "/videos/*", "no prefix or wildcard purge"),
+        ("gotipath", "https://cdn.example.com/a.png", "no scheme or domain"),
+    ],
+)
+def test_invalid_path_is_a_clear_error_and_nothing_is_sent(ansible, emulator, provider, path, rule):
+    run = ansible.playbook([purge_task(ansible, provider, paths=[PATHS[provider][0], path])])
+    assert run.rc != 0
+    message = run.task("purge")["msg"]
+    assert repr(path) in message and rule in message and "nothing was sent" in message
+    assert emulator.log() == []
+    assert "Traceback" not in run.output and "MODULE FAILURE" not in run.output
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_wrong_key_is_a_clear_error_and_never_printed(ansible, emulator, provider):
+    wrong = "WRONG-%s-secret-value-4242" % provider
+    options = dict(CREDENTIALS[provider], api_key=wrong)
+    run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider][:1], **options)], "-vvvv")
+    assert run.rc != 0
+    assert "HTTP 401" in run.output
+    assert wrong not in run.output
+    entries = emulator.log(provider)
+    assert entries and all(entry["status"] == 401 for entry in entries)
+    # 401 is not retried: one request.
+    assert len(entries) == 1
+
+
+def test_credentials_from_environment_and_module_defaults(ansible, emulator):
+    tasks = [{"name": "purge", "cdnops.cdn.cdn_purge": {"paths": ["/img/big/a.png"]}, "register": "result"}]
+    defaults = {"group/cdnops.cdn.cdn": {"provider": "imagemash", "api_base_url": emulator.url, "domain": "john.imagemash.io"}}
+    run = ansible.playbook(tasks, env={"IMAGEMASH_API_KEY": CREDENTIALS["imagemash"]["api_key"]}, play={"module_defaults": defaults})
+    assert run.rc == 0, run.output
+    assert emulator.purged_paths("imagemash") == ["/img/big/a.png"]
+    missing = ansible.playbook(tasks, play={"module_defaults": defaults})
+    assert "environment variable IMAGEMASH_API_KEY" in missing.task("purge")["msg"]
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"zone_id": 42}, "option zone_id is not used by provider imagekit"),
+        ({"api_base_url": "http://api.example.com"}, "plain http:// to a non-loopback host"),
+        ({"concurrency": 0}, "option concurrency=0 must be between 1 and 64"),
+        ({"batch_size": 5}, "batch_size=5 is above imagekit's documented maximum of 1"),
+        ({"paths": ["/a.png"], "purge_all": True}, "mutually exclusive"),
+        ({"max_requests": 1, "paths": ["/a/b/1.png", "/a/b/2.png"]}, "needs 2 purge requests to imagekit, more than max_requests=1"),
+    ],
+)
+def test_bad_options_fail_before_any_request(ansible, emulator, options, words):
+    run = ansible.adhoc("cdnops.cdn.cdn_purge", ansible.options("imagekit", **dict({"paths": ["/a.png"]}, **options)))
+    assert run.rc != 0
+    assert words in run.results["localhost"]["msg"]
+    assert emulator.log() == []
+
+
+def test_retries_ride_out_faults_and_are_counted(ansible, emulator):
+    emulator.configure(fail_next=["503", {"kind": "429", "retry_after": 0}, "drop"])
+    run = ansible.playbook([purge_task(ansible, "gotipath", paths=["/a.html"])])
+    assert run.rc == 0, run.output
+    assert run.task("purge")["api_requests"] == 4
+    assert [entry["fault"] for entry in emulator.log("gotipath")] == ["503", "429", "drop", None]
+
+
+def test_retries_stop_at_the_limit_and_name_the_last_error(ansible, emulator):
+    emulator.configure(fail_next=["500", "502", "503"])
+    run = ansible.playbook([purge_task(ansible, "5centscdn", paths=["/a.mp4"], retries=2)])
+    assert run.rc != 0
+    result = run.task("purge")
+    assert result["http_status"] == 503 and "after 2 retries: HTTP 503" in result["msg"]
+    assert len(emulator.log("5centscdn")) == 3
+
+
+def test_results_are_json_for_the_status_module(ansible, emulator):
+    run = ansible.adhoc("cdnops.cdn.cdn_purge_status", ansible.options("imagekit", request_id="../../v1/files/purge"))
+    assert run.rc != 0
+    assert "is not a valid imagekit request id" in run.results["localhost"]["msg"]
+    assert emulator.log() == []
+    json.dumps(run.results)
