@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shared HTTP layer: one requests.Session per run, retries through urllib3 Retry."""
@@ -10,7 +9,7 @@ import threading
 import traceback
 from urllib.parse import urlsplit
 
-from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError, MAX_PROVIDER_MESSAGE, redact
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import MAX_PROVIDER_MESSAGE, CdnError, redact
 
 try:
     import requests
@@ -166,8 +165,7 @@ def _describe_transport_error(exc):
 class ApiClient:
     """One provider's API: base URL, fixed headers and auth, timeout, retries, request counting."""
 
-    def __init__(self, provider, base_url, headers=None, auth=None, timeout=30.0, retries=5,
-                 validate_certs=True, pool_size=10, secrets=()):
+    def __init__(self, provider, base_url, headers=None, auth=None, timeout=30.0, retries=5, validate_certs=True, pool_size=10, secrets=()):
         self.provider = provider
         self.base_url = base_url
         self.timeout = timeout

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The idempotency ledger: which paths a provider accepted under (provider, target, key).
@@ -37,9 +36,7 @@ class Ledger:
         except FileNotFoundError:
             return {"version": VERSION, "entries": {}}
         except (OSError, ValueError) as exc:
-            raise CdnError(
-                "idempotency_file %s cannot be read as a ledger (%s); nothing was sent. Repair or move it away" % (self.path, exc)
-            ) from None
+            raise CdnError("idempotency_file %s cannot be read as a ledger (%s); nothing was sent. Repair or move it away" % (self.path, exc)) from None
         if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
             raise CdnError("idempotency_file %s is not a cdn_purge ledger; nothing was sent. Move it away" % self.path)
         return data

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The planner: from the user's paths to the purge requests to send, before anything is sent.
@@ -42,8 +41,7 @@ def _check_common(path):
         return "is %d characters long; the limit is %d" % (len(path), MAX_PATH_LENGTH)
     match = _FORBIDDEN.search(path)
     if match:
-        return "contains %r at position %d: control characters and white space are not allowed (URL-encode spaces as %%20)" % (
-            match.group(), match.start())
+        return "contains %r at position %d: control characters and white space are not allowed (URL-encode spaces as %%20)" % (match.group(), match.start())
     return None
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every provider adapter provides, and the path rules several vendors share."""
@@ -65,8 +64,7 @@ class Provider:
         for option in TARGET_OPTIONS + CREDENTIAL_OPTIONS:
             if params.get(option) is not None and option not in used:
                 raise CdnError(
-                    "option %s is not used by provider %s (it takes %s)"
-                    % (option, self.name, ", ".join(sorted(used)) or "no target options"),
+                    "option %s is not used by provider %s (it takes %s)" % (option, self.name, ", ".join(sorted(used)) or "no target options"),
                     provider=self.name,
                 )
         for option in self.required_target_options:
@@ -104,8 +102,7 @@ class Provider:
             raise CdnError("batch_size=%d must be at least 1" % batch_size, provider=self.name)
         if self.max_batch_size is not None and batch_size > self.max_batch_size:
             raise CdnError(
-                "batch_size=%d is above %s's documented maximum of %s paths per request"
-                % (batch_size, self.name, self.max_batch_size),
+                "batch_size=%d is above %s's documented maximum of %s paths per request" % (batch_size, self.name, self.max_batch_size),
                 provider=self.name,
             )
 
@@ -116,7 +113,7 @@ class Provider:
     def make_batches(self, planned, batch_size):
         """Split planned paths into (kind, [paths]) batches, one purge request each."""
         paths = [item.path for item in planned]
-        return [("url", paths[start:start + batch_size]) for start in range(0, len(paths), batch_size)]
+        return [("url", paths[start : start + batch_size]) for start in range(0, len(paths), batch_size)]
 
     # --- requests ------------------------------------------------------------------------------
     def purge(self, client, kind, paths):
@@ -129,23 +126,19 @@ class Provider:
     def statuses(self, client, request_ids, concurrency=1):
         """{request_id: vendor status word} for the given ids."""
         raise CdnError(
-            "provider %s purges synchronously and has no purge status API: a purge it accepted is already done"
-            % self.name,
+            "provider %s purges synchronously and has no purge status API: a purge it accepted is already done" % self.name,
             provider=self.name,
         )
 
     def check_request_id(self, request_id):
         if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
             raise CdnError(
-                "request_id %r is not a valid %s request id (letters, digits, - and _, at most 128 characters)"
-                % (request_id, self.name),
+                "request_id %r is not a valid %s request id (letters, digits, - and _, at most 128 characters)" % (request_id, self.name),
                 provider=self.name,
             )
 
     def purge_list(self, client):
-        raise CdnError(
-            "provider %s cannot list purge requests; give request_id or request_ids" % self.name, provider=self.name
-        )
+        raise CdnError("provider %s cannot list purge requests; give request_id or request_ids" % self.name, provider=self.name)
 
     @staticmethod
     def contract_status(provider_status):

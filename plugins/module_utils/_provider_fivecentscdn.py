@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """5centsCDN: batches of exact files per pull zone, synchronous, no request id and no status API."""
@@ -54,15 +53,14 @@ class FiveCentsCdn(Provider):
             answer = None
         if not isinstance(answer, dict) or answer.get("result") != "success":
             raise CdnError(
-                "%s: %s: the API did not confirm it (HTTP %d): %s"
-                % (self.name, what, response.status_code, (response.text or "")[:300]),
+                "%s: %s: the API did not confirm it (HTTP %d): %s" % (self.name, what, response.status_code, (response.text or "")[:300]),
                 provider=self.name,
                 http_status=response.status_code,
             )
 
     def purge(self, client, kind, paths):
         self._send(client, "purge of %d files in %s zone %d" % (len(paths), self.zone_type, self.zone_id), {"files": paths})
-        return None
+        return
 
     def purge_everything(self, client):
         # The vendor purges the whole zone when the body carries no files at all.

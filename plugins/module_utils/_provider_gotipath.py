@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Gotipath: url and pattern purges per distribution, synchronous, no request id and no status API."""
@@ -34,9 +33,7 @@ class Gotipath(Provider):
         try:
             self.distribution_id = str(uuid.UUID(value))
         except (ValueError, TypeError, AttributeError):
-            raise CdnError(
-                "distribution_id=%r is not a UUID like 292e5d7f-a8b9-41a0-bdf0-e70347709c6f" % (value,), provider=self.name
-            ) from None
+            raise CdnError("distribution_id=%r is not a UUID like 292e5d7f-a8b9-41a0-bdf0-e70347709c6f" % (value,), provider=self.name) from None
 
     def target_id(self):
         return self.distribution_id
@@ -64,7 +61,7 @@ class Gotipath(Provider):
         for kind, limit in (("url", MAX_URLS), ("pattern", MAX_PATTERNS)):
             paths = [item.path for item in planned if item.kind == kind]
             size = min(batch_size, limit)
-            batches.extend((kind, paths[start:start + size]) for start in range(0, len(paths), size))
+            batches.extend((kind, paths[start : start + size]) for start in range(0, len(paths), size))
         return batches
 
     def _purges_url(self):
@@ -73,7 +70,7 @@ class Gotipath(Provider):
     def purge(self, client, kind, paths):
         what = "%s purge of %d paths" % (kind, len(paths))
         client.request("POST", self._purges_url(), what, json={"type": kind, "paths": paths})
-        return None
+        return
 
     def purge_everything(self, client):
         client.request("POST", self._purges_url(), "purge of the whole distribution", json={"type": "all", "paths": []})

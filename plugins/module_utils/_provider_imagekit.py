@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ImageKit: one URL per purge request, a request id, and a per-id status API."""
@@ -35,8 +34,7 @@ class ImageKit(Provider):
             parts = urlsplit(endpoint)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise CdnError(
-                    "url_endpoint=%r must be an absolute http(s) URL without query, like https://ik.imagekit.io/your_id"
-                    % endpoint,
+                    "url_endpoint=%r must be an absolute http(s) URL without query, like https://ik.imagekit.io/your_id" % endpoint,
                     provider=self.name,
                 )
             self.url_endpoint = endpoint.rstrip("/")
@@ -52,7 +50,7 @@ class ImageKit(Provider):
         """The path after the endpoint (or after the ImageKit id on the shared host)."""
         endpoint = self.url_endpoint
         if endpoint and (url == endpoint or url.startswith(endpoint + "/")):
-            return url[len(endpoint):] or "/"
+            return url[len(endpoint) :] or "/"
         parts = urlsplit(url)
         path = parts.path or "/"
         if parts.hostname == _SHARED_HOST:

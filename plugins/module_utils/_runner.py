@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the two modules do: plan, send, record, wait; and read statuses. Modules only call these."""
@@ -68,8 +67,7 @@ def _send_batches(provider, client, batches, concurrency):
         remaining = [path for _kind, paths in batches for path in paths if path not in done]
         more = " (%d purge requests failed)" % len(errors) if len(errors) > 1 else ""
         raise CdnError(
-            "%s%s; %d of %d purge requests were accepted before the failure"
-            % (first.message, more, len(accepted), len(batches)),
+            "%s%s; %d of %d purge requests were accepted before the failure" % (first.message, more, len(accepted), len(batches)),
             provider=provider.name,
             http_status=first.http_status,
             provider_message=first.provider_message,
@@ -96,8 +94,7 @@ def wait_for(provider, poll, statuses, params):
             return statuses
         if time.monotonic() + params["poll_interval"] > deadline:
             raise CdnError(
-                "%s: %d purge requests still Pending after wait_timeout=%ss: %s"
-                % (provider.name, len(pending), params["wait_timeout"], ", ".join(pending)),
+                "%s: %d purge requests still Pending after wait_timeout=%ss: %s" % (provider.name, len(pending), params["wait_timeout"], ", ".join(pending)),
                 provider=provider.name,
                 details={"pending_request_ids": pending, "statuses": _status_list(provider, statuses)},
             )
@@ -106,10 +103,7 @@ def wait_for(provider, poll, statuses, params):
 
 
 def _status_list(provider, statuses):
-    return [
-        {"request_id": request_id, "status": provider.contract_status(word), "provider_status": word}
-        for request_id, word in statuses.items()
-    ]
+    return [{"request_id": request_id, "status": provider.contract_status(word), "provider_status": word} for request_id, word in statuses.items()]
 
 
 def _diff(provider, paths, purge_all):
@@ -186,8 +180,7 @@ def run_purge(params, check_mode=False, diff=False):
         elif params["wait"]:
             try:
                 ids = result["request_ids"]
-                statuses = wait_for(provider, lambda pending: provider.statuses(client, pending, workers),
-                                    provider.statuses(client, ids, workers), params)
+                statuses = wait_for(provider, lambda pending: provider.statuses(client, pending, workers), provider.statuses(client, ids, workers), params)
             except CdnError as exc:
                 exc.details.update(purge_requests=purge_requests, request_ids=result["request_ids"], api_requests=client.requests_sent)
                 raise
@@ -238,9 +231,7 @@ def run_status(params):
         result["status"] = COMPLETED if all(item["status"] == COMPLETED for item in result["statuses"]) else PENDING
         if provider.supports_purge_list:
             result["purges"] = [
-                {key: entry[key] for key in ("request_id", "created_at", "status", "paths")}
-                for entry in listed.values()
-                if entry["request_id"] in statuses
+                {key: entry[key] for key in ("request_id", "created_at", "status", "paths")} for entry in listed.values() if entry["request_id"] in statuses
             ]
         result["api_requests"] = client.requests_sent
         return result

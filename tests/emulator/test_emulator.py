@@ -363,9 +363,7 @@ def test_imagemash_auth(emulator, key):
 
 
 def test_imagemash_purge_returns_bare_id(emulator):
-    response = im_post(
-        emulator, "/v1/storage/purgeCache", {"paths": ["/logo.png", "/img/big/my_"], "domain": "john.imagemash.io"}
-    )
+    response = im_post(emulator, "/v1/storage/purgeCache", {"paths": ["/logo.png", "/img/big/my_"], "domain": "john.imagemash.io"})
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     assert re.fullmatch(r"[A-Z0-9]{13,14}", response.text)
@@ -399,8 +397,7 @@ def test_imagemash_path_rules(emulator, path, accepted):
         assert response.status_code == 400
         assert response.json() == {
             "msg": "Invalid path",
-            "details": f"Path '{path}' must be a complete file path, at least 15 characters long, "
-            "or nested in at least two folders.",
+            "details": f"Path '{path}' must be a complete file path, at least 15 characters long, or nested in at least two folders.",
         }
 
 
@@ -505,18 +502,14 @@ def test_5centscdn_empty_body_purges_zone(emulator, data):
     assert (entry["accepted"], entry["purge_all"], entry["purged"]) == (True, True, [])
 
 
-@pytest.mark.parametrize(
-    ("zone_type", "zone"), [("http", 43), ("http", "abc"), ("http", 7), ("vod", 42), ("http", -42)]
-)
+@pytest.mark.parametrize(("zone_type", "zone"), [("http", 43), ("http", "abc"), ("http", 7), ("vod", 42), ("http", -42)])
 def test_5centscdn_unknown_zone(emulator, zone_type, zone):
     response = fc_purge(emulator, zone=zone, zone_type=zone_type, files=["/a.mp4"])
     assert response.status_code == 404
     assert response.json() == {"result": "error", "message": "Zone not found"}
 
 
-@pytest.mark.parametrize(
-    "data", [{"files": []}, {"files": "/a.mp4"}, {"files": ["a.mp4"]}, {"files": ["/a\n.mp4"]}, b"{x"]
-)
+@pytest.mark.parametrize("data", [{"files": []}, {"files": "/a.mp4"}, {"files": ["a.mp4"]}, {"files": ["/a\n.mp4"]}, b"{x"])
 def test_5centscdn_bad_body(emulator, data):
     response = fc_purge(emulator, data=data)
     assert response.status_code == 400
@@ -772,14 +765,10 @@ def test_keep_alive_reuses_one_connection(emulator):
         session.auth = (IK_KEY, "")
         statuses = []
         for index in range(5):
-            response = session.post(
-                emulator.url("/v1/files/purge"), json={"url": f"{IK_ENDPOINT}/{index}.png"}, timeout=TIMEOUT
-            )
+            response = session.post(emulator.url("/v1/files/purge"), json={"url": f"{IK_ENDPOINT}/{index}.png"}, timeout=TIMEOUT)
             assert response.headers.get("Connection", "").lower() != "close"
             statuses.append(response.status_code)
-        statuses.append(
-            session.get(emulator.url("/v1/files/purge/ffffffffffffffffffffffff"), timeout=TIMEOUT).status_code
-        )
+        statuses.append(session.get(emulator.url("/v1/files/purge/ffffffffffffffffffffffff"), timeout=TIMEOUT).status_code)
     assert statuses == [201] * 5 + [404]
     log = emulator.log()
     assert len(log) == 6
@@ -856,9 +845,7 @@ def test_tls_mode(tmp_path):
             session.auth = (IK_KEY, "")
             for _ in range(2):
                 # verify per request: REQUESTS_CA_BUNDLE in the environment would override session.verify.
-                response = session.post(
-                    emu.url("/v1/files/purge"), json={"url": f"{IK_ENDPOINT}/a.jpg"}, verify=str(cert), timeout=TIMEOUT
-                )
+                response = session.post(emu.url("/v1/files/purge"), json={"url": f"{IK_ENDPOINT}/a.jpg"}, verify=str(cert), timeout=TIMEOUT)
                 assert response.status_code == 201
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(emu.url("/_emulator/health"), timeout=TIMEOUT)  # self-signed: refused by default

@@ -130,9 +130,7 @@ class Ansible:
         collections.mkdir(parents=True)
         (collections / "cdn").symlink_to(ROOT)
         self.inventory = workdir / "inventory.ini"
-        self.inventory.write_text(
-            "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8"
-        )
+        self.inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8")
         self.ledger = str(workdir / "ledger.json")
         self.env = dict(os.environ)
         for name in list(self.env):

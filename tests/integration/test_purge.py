@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import CREDENTIALS, PROVIDERS
 
 EP = "https://ik.imagekit.io/demo"

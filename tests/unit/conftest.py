@@ -36,9 +36,7 @@ TARGETS = {
     "imagekit": dict(url_endpoint="https://ik.imagekit.io/demo"),
     "imagemash": dict(domain="john.imagemash.io"),
     "5centscdn": dict(zone_id=42),
-    "gotipath": dict(
-        distribution_id="292e5d7f-a8b9-41a0-bdf0-e70347709c6f", client_id="client-uuid", library_id="library-uuid"
-    ),
+    "gotipath": dict(distribution_id="292e5d7f-a8b9-41a0-bdf0-e70347709c6f", client_id="client-uuid", library_id="library-uuid"),
 }
 
 
