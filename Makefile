@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lint unit integration sanity test demo clean
+.PHONY: help venv collection lint unit integration sanity test ci-extra demo clean
 
 help:
 	@echo "make test   - set up everything and run every check (lint, unit, emulator, integration, sanity)"
@@ -58,6 +58,9 @@ sanity: $(STAMP)
 	cd $(SANITY_COPY) && $(CURDIR)/$(SANITY_VENV)/bin/ansible-test sanity --local --requirements --python $(SANITY_PYTHON_VERSION) --color no
 
 test: lint unit integration sanity
+
+# Slower suites that CI runs after make test.
+ci-extra: demo
 
 demo: collection
 	$(BIN)/python demo/run_demo.py
