@@ -430,7 +430,7 @@ def imagekit_auth(call, cfg):
     header = call.headers.get("Authorization")
     if not header:
         return imagekit_error(401, "Your request does not contain private API key.")
-    scheme, _, token = header.strip().partition(" ")
+    scheme, _sep, token = header.strip().partition(" ")
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -559,7 +559,7 @@ def imagemash_inner(state, call, cfg, allowed, ttl):
         problem = imagemash_path_problem(path)
         if problem:
             return imagemash_error(400, "Invalid path", problem)
-    request_id = "I" + "".join(secrets.choice(ID_ALPHABET) for _ in range(secrets.choice((12, 13))))
+    request_id = "I" + "".join(secrets.choice(ID_ALPHABET) for _index in range(secrets.choice((12, 13))))
     record = {"requestId": request_id, "paths": list(paths), "domain": data.get("domain"), "completed": False}
     record["created"] = time.time()
     if not state.accept_purge("imagemash", record):

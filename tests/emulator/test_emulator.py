@@ -722,17 +722,17 @@ def test_fail_next_slow(emulator):
 
 def test_fail_next_runs_in_order_with_none(emulator):
     emulator.config(fail_next=["500", "none", {"kind": "503"}])
-    statuses = [valid_purge(emulator, "gotipath").status_code for _ in range(4)]
+    statuses = [valid_purge(emulator, "gotipath").status_code for _index in range(4)]
     assert statuses == [500, 200, 503, 200]
     assert requests.get(emulator.url("/_emulator/config"), timeout=TIMEOUT).json()["fail_next"] == []
 
 
 def test_random_faults_seeded_and_control_api_spared(emulator):
     emulator.config(seed=1234, fault_rate=0.5, faults=["500", "503"])
-    first = [valid_purge(emulator, "gotipath").status_code for _ in range(12)]
+    first = [valid_purge(emulator, "gotipath").status_code for _index in range(12)]
     assert {500, 503} & set(first) and 200 in first
     emulator.config(seed=1234)
-    assert [valid_purge(emulator, "gotipath").status_code for _ in range(12)] == first
+    assert [valid_purge(emulator, "gotipath").status_code for _index in range(12)] == first
     emulator.config(fault_rate=1.0, faults=["503"])
     assert valid_purge(emulator, "imagekit").status_code == 503
     assert requests.get(emulator.url("/_emulator/health"), timeout=TIMEOUT).status_code == 200
@@ -754,8 +754,8 @@ def test_latency_requests_overlap(emulator):
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, range(8)))
     elapsed = time.monotonic() - started
-    assert [status for status, _ in results] == [201] * 8
-    assert all(duration >= 0.2 for _, duration in results)
+    assert [status for status, _duration in results] == [201] * 8
+    assert all(duration >= 0.2 for _status, duration in results)
     assert elapsed < 1.2
     assert len(emulator.log()) == 8
 
@@ -843,7 +843,7 @@ def test_tls_mode(tmp_path):
         assert requests.get(emu.url("/_emulator/health"), verify=str(cert), timeout=TIMEOUT).json() == {"ok": True}
         with requests.Session() as session:
             session.auth = (IK_KEY, "")
-            for _ in range(2):
+            for _index in range(2):
                 # verify per request: REQUESTS_CA_BUNDLE in the environment would override session.verify.
                 response = session.post(emu.url("/v1/files/purge"), json={"url": f"{IK_ENDPOINT}/a.jpg"}, verify=str(cert), timeout=TIMEOUT)
                 assert response.status_code == 201
@@ -886,8 +886,8 @@ def test_imagekitio_sdk_v5_against_emulator(emulator, monkeypatch):
     )
     assert (status["method"], status["path"], status["status"]) == ("GET", f"/v1/files/purge/{created.request_id}", 200)
     for entry in (purge, status):
-        scheme, _, token = entry["headers"]["Authorization"].partition(" ")
-        user, _, password = base64.b64decode(token).decode().partition(":")
+        scheme, _sep, token = entry["headers"]["Authorization"].partition(" ")
+        user, _sep, password = base64.b64decode(token).decode().partition(":")
         assert (scheme, user) == ("Basic", IK_KEY)
         assert password  # the SDK's non-empty dummy password, which the emulator must ignore
         assert entry["headers"]["X-Stainless-Lang"] == "python"

@@ -75,7 +75,8 @@ class Emulator:
 
 def start_emulator(directory, *arguments):
     port_file = Path(directory) / "emulator.port"
-    process = subprocess.Popen(  # pylint: disable=consider-using-with - stopped by Emulator.stop()
+    # Not a with-block: the process outlives this function; Emulator.stop() ends it.
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, str(EMULATOR), "--port", "0", "--port-file", str(port_file), *arguments],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

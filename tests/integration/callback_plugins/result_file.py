@@ -31,7 +31,8 @@ class CallbackModule(CallbackBase):
     def _record(self, result):
         data = getattr(result, "result", None)
         if not isinstance(data, dict):
-            data = result._result  # pylint: disable=protected-access - ansible-core < 2.19
+            # ansible-core before 2.19 has only the private attribute.
+            data = result._result  # pylint: disable=protected-access
         self.results[result.task_name] = data
 
     def v2_runner_on_ok(self, result):
