@@ -20,12 +20,8 @@ def _purge_request(request_id, paths, status):
 
 
 def _distinct_ids(purge_requests):
-    seen = []
-    for purge_request in purge_requests:
-        request_id = purge_request["request_id"]
-        if request_id is not None and request_id not in seen:
-            seen.append(request_id)
-    return seen
+    """The non-null request ids, first occurrence first."""
+    return list(dict.fromkeys(item["request_id"] for item in purge_requests if item["request_id"] is not None))
 
 
 def _send_batches(provider, client, batches, concurrency):
@@ -174,7 +170,7 @@ def run_purge(params, check_mode=False, diff=False):
         if ledger is not None:
             ledger.record(scope, provider.name, provider.target_id(), key, purge_requests)
         result["purge_requests"] = purge_requests
-        result["request_ids"] = _distinct_ids(purge_requests) + [i for i in recorded_ids if i not in _distinct_ids(purge_requests)]
+        result["request_ids"] = list(dict.fromkeys(_distinct_ids(purge_requests) + recorded_ids))
         if provider.synchronous:
             result["status"] = COMPLETED
         elif params["wait"]:
