@@ -14,7 +14,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._errors import MAX_PROV
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import MaxRetryError
+    from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
     from urllib3.util.retry import Retry
 
     HAS_REQUESTS = True
@@ -23,8 +23,10 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     Retry = object  # keeps the class statement below importable; the module fails with missing_required_lib
+    ProtocolError = ReadTimeoutError = None
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+LOST_ANSWER_ERRORS = tuple(error for error in (ReadTimeoutError, ProtocolError) if error is not None)
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 30.0
 BACKOFF_JITTER = 0.5
@@ -34,15 +36,27 @@ LOOPBACK_NAMES = ("localhost",)
 
 
 class RequestCounter:
-    """Counts HTTP requests actually sent, retries included; shared by threads."""
+    """Counts HTTP requests actually sent, retries included (shared by threads), and, per thread, the
+    answers lost in the current exchange after a request went out (so the server may have acted on it)."""
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._exchange = threading.local()
         self.value = 0
 
     def add(self, count=1):
         with self._lock:
             self.value += count
+
+    def start_exchange(self):
+        self._exchange.lost_answers = 0
+
+    def answer_lost(self):
+        self._exchange.lost_answers = self.lost_answers + 1
+
+    @property
+    def lost_answers(self):
+        return getattr(self._exchange, "lost_answers", 0)
 
 
 class CountingRetry(Retry):
@@ -58,6 +72,9 @@ class CountingRetry(Retry):
         return retry
 
     def increment(self, *args, **kwargs):
+        # A read error means the request went out and its answer was lost: the server may have acted on it.
+        if self.counter is not None and isinstance(kwargs.get("error"), LOST_ANSWER_ERRORS):
+            self.counter.answer_lost()
         retry = super().increment(*args, **kwargs)  # raises MaxRetryError when none is left
         if self.counter is not None:
             self.counter.add()
@@ -184,6 +201,11 @@ class ApiClient:
     def requests_sent(self):
         return self.counter.value
 
+    @property
+    def lost_answers(self):
+        """In this thread's last request: how often an answer was lost after the request went out."""
+        return self.counter.lost_answers
+
     def close(self):
         self.session.close()
 
@@ -191,6 +213,7 @@ class ApiClient:
         """Send one API call (retried per policy); return the response or raise CdnError."""
         url = self.base_url + path
         self.counter.add()
+        self.counter.start_exchange()
         try:
             # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE in the environment.
             response = self.session.request(method, url, timeout=self.timeout, verify=self.validate_certs, **kwargs)

@@ -15,8 +15,9 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import COMPLE
 MAX_STATUS_CONCURRENCY = 8
 
 
-def _purge_request(request_id, paths, status):
-    return {"request_id": request_id, "paths": paths, "status": status}
+def _purge_request(request_id, paths, status, maybe_accepted_twice=False):
+    # maybe_accepted_twice: an answer was lost after the request went out and it was sent again.
+    return {"request_id": request_id, "paths": paths, "status": status, "maybe_accepted_twice": maybe_accepted_twice}
 
 
 def _distinct_ids(purge_requests):
@@ -40,9 +41,10 @@ def _send_batches(provider, client, batches, concurrency):
             return
         kind, paths = batches[index]
         try:
-            results[index] = _purge_request(provider.purge(client, kind, paths), paths, initial)
+            request_id = provider.purge(client, kind, paths)
+            results[index] = _purge_request(request_id, paths, initial, client.lost_answers > 0)
         except CdnError as exc:
-            errors.append((index, exc))
+            errors.append((index, exc, paths if client.lost_answers else []))
             stop.set()
 
     workers = min(concurrency, len(batches)) if provider.max_batch_size == 1 else 1
@@ -72,6 +74,8 @@ def _send_batches(provider, client, batches, concurrency):
                 "request_ids": _distinct_ids(accepted),
                 "paths_purged": purged,
                 "paths_remaining": remaining,
+                # Sent, answer lost, then failed: the provider may have accepted these (they are in paths_remaining too).
+                "paths_uncertain": [path for _index, _exc, lost in errors for path in lost],
             },
         )
     return accepted
@@ -159,7 +163,7 @@ def run_purge(params, check_mode=False, diff=False):
         try:
             if purge_all:
                 provider.purge_everything(client)
-                purge_requests = [_purge_request(None, [], COMPLETED)]
+                purge_requests = [_purge_request(None, [], COMPLETED, client.lost_answers > 0)]
             else:
                 purge_requests = _send_batches(provider, client, batches, workers)
         except CdnError as exc:

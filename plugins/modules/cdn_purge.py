@@ -181,12 +181,15 @@ skipped_paths:
 purge_requests:
   description:
     - One entry per purge request, with C(request_id) (null where the provider returns none, and in check mode),
-      C(paths) and C(status) (V(Completed) or V(Pending)).
+      C(paths), C(status) (V(Completed) or V(Pending)) and C(maybe_accepted_twice).
+    - C(maybe_accepted_twice) is V(true) when an answer was lost after the request went out (a dropped connection
+      or a read timeout) and the request was sent again: the provider may have accepted it twice.
     - On failure, the purge requests accepted before it.
   returned: always
   type: list
   elements: dict
-  sample: [{request_id: 598821f949c0a938d57563bd, paths: [https://ik.imagekit.io/demo/img/logo.png], status: Pending}]
+  sample: [{request_id: 598821f949c0a938d57563bd, paths: [https://ik.imagekit.io/demo/img/logo.png], status: Pending,
+            maybe_accepted_twice: false}]
 request_ids:
   description: The non-null request ids, including those recorded earlier under the idempotency key.
   returned: always
@@ -212,6 +215,13 @@ paths_purged:
   elements: str
 paths_remaining:
   description: On failure part-way, the paths not accepted; rerun with the same O(idempotency_key) to send only these.
+  returned: failure
+  type: list
+  elements: str
+paths_uncertain:
+  description:
+    - On failure part-way, the paths of a failed purge request whose answer was lost after it went out; the provider
+      may have accepted them. They are in RV(paths_remaining) too, so a rerun sends them again.
   returned: failure
   type: list
   elements: str

@@ -36,7 +36,8 @@ def test_purge_through_a_playbook(ansible, emulator, provider):
     if synchronous:
         assert result["request_ids"] == [] and all(item["request_id"] is None for item in result["purge_requests"])
     else:
-        assert result["request_ids"] == [entry["request_id"] for entry in emulator.purges(provider)]
+        # ImageKit's requests run concurrently: the emulator may see them in another order.
+        assert sorted(result["request_ids"]) == sorted(entry["request_id"] for entry in emulator.purges(provider))
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -63,7 +64,8 @@ def test_check_mode_returns_the_plan(ansible, emulator, provider):
     run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider], batch_size=1)], "--check")
     result = run.task("purge")
     assert result["changed"] is True and result["api_requests"] == 0
-    assert result["purge_requests"] == [{"request_id": None, "paths": [path], "status": "Pending"} for path in SENT[provider]]
+    expected = [{"request_id": None, "paths": [path], "status": "Pending", "maybe_accepted_twice": False} for path in SENT[provider]]
+    assert result["purge_requests"] == expected
     assert emulator.log() == []
 
 
@@ -323,3 +325,22 @@ def test_results_are_json_for_the_status_module(ansible, emulator):
     assert "is not a valid imagekit request id" in run.results["localhost"]["msg"]
     assert emulator.log() == []
     json.dumps(run.results)
+
+
+@pytest.mark.parametrize("fault", ["drop_after", "drop", "503"])
+def test_a_lost_answer_is_reported_as_maybe_accepted_twice(ansible, emulator, fault):
+    emulator.configure(fail_next=[fault])
+    run = ansible.playbook([purge_task(ansible, "imagemash", paths=["/img/big/a.png"])])
+    assert run.rc == 0, run.output
+    (purge_request,) = run.task("purge")["purge_requests"]
+    accepted = emulator.purges("imagemash")
+    if fault == "drop_after":
+        # The first try was accepted and its answer lost; the retry was accepted again.
+        assert len(accepted) == 2 and purge_request["maybe_accepted_twice"] is True
+    elif fault == "drop":
+        # Not accepted, but the client cannot know: it says "maybe".
+        assert len(accepted) == 1 and purge_request["maybe_accepted_twice"] is True
+    else:
+        # The server answered 503: nothing lost, nothing doubled.
+        assert len(accepted) == 1 and purge_request["maybe_accepted_twice"] is False
+    assert purge_request["request_id"] == accepted[-1]["request_id"]
