@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# antsibull-changelog, from .venvs/docs (requirements-docs.txt; created by scripts/docs.sh or here).
+#   scripts/changelog.sh lint        # check changelogs/fragments/*.yml
+#   scripts/changelog.sh release     # release the version in galaxy.yml: fragments -> changelogs/changelog.yaml
+#                                    # and CHANGELOG.rst (the fragments are removed, keep_fragments: false)
+#   scripts/changelog.sh generate    # rewrite CHANGELOG.rst from changelogs/changelog.yaml
+# New modules and plugins are found by their version_added, roles by their argument_specs' version_added;
+# everything else needs a fragment (see changelogs/fragments/ and scripts/check_changelog_fragment.sh).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+VENV=$PWD/.venvs/docs
+if [ ! -f "$VENV/.installed" ] || [ requirements-docs.txt -nt "$VENV/.installed" ]; then
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -r requirements-docs.txt
+  touch "$VENV/.installed"
+fi
+export PATH=$VENV/bin:$PATH  # antsibull-changelog runs ansible-doc to find new plugins
+unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_CONFIG
+
+case "${1:-lint}" in
+  lint) antsibull-changelog lint ;;
+  release) antsibull-changelog release ;;
+  generate) antsibull-changelog generate ;;
+  *) echo "usage: $0 [lint|release|generate]" >&2; exit 2 ;;
+esac
