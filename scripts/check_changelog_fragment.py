@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fail when a change to plugins/ lands without a changelog fragment.
 
 The rule
@@ -20,8 +19,8 @@ BASE is the most recent of these that exist (each is an ancestor of HEAD):
      commit that touched changelogs/changelog.yaml (antsibull-changelog release writes it), whichever is newer.
 With none of them (no release yet, no remote) every commit counts, back to the first.
 
-    scripts/check_changelog_fragment.py                 # check BASE..HEAD
-    scripts/check_changelog_fragment.py --worktree      # also count uncommitted changes (before committing)
+    python3 scripts/check_changelog_fragment.py             # check BASE..HEAD
+    python3 scripts/check_changelog_fragment.py --worktree  # also count uncommitted changes (before committing)
 """
 
 import argparse

@@ -41,7 +41,9 @@ echo "== antsibull-docs lint-collection-docs --plugin-docs"
 
 echo "== docsite: antsibull-docs sphinx-init, antsibull-docs collection, sphinx-build"
 rm -rf "$DEST"
-mkdir -p -m 700 "$DEST" "$DEST/src"  # antsibull-docs wants directories only its owner can write
+mkdir -p "$DEST"  # antsibull-docs wants directories only their owner can write
+chmod 700 "$DEST"
+mkdir -m 700 "$DEST/src"
 antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$DEST/src" cdnops.cdn >/dev/null
 if [ "${DOCS_OFFLINE:-1}" = 1 ]; then
   # No network here: Sphinx cannot fetch the intersphinx inventories (docs.python.org, docs.ansible.com).

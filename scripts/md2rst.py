@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate the docsite's RST guides from the hand-written Markdown in docs/ (the source of truth).
 
 antsibull-docs takes extra documentation only as RST under docs/docsite/rst/, while docs/*.md is what people
@@ -6,8 +5,8 @@ read in the repository and on Galaxy. This converts the small Markdown subset th
 paragraphs, "- " lists (nested by two spaces), pipe tables, fenced code blocks, `code`, **bold** and
 [links](url). Anything else is an error, so the two never silently differ.
 
-    scripts/md2rst.py            # write docs/docsite/rst/<name>.rst for every guide
-    scripts/md2rst.py --check    # exit 1 if a committed .rst is not what the .md generates
+    python3 scripts/md2rst.py            # write docs/docsite/rst/<name>.rst for every guide
+    python3 scripts/md2rst.py --check    # exit 1 if a committed .rst is not what the .md generates
 """
 
 import argparse
@@ -162,7 +161,7 @@ def targets():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="only check that the committed RST is up to date")
     args = parser.parse_args()
     stale = []
@@ -182,7 +181,7 @@ def main():
             target.write_text(rst, encoding="utf-8")
             print("wrote %s" % target.relative_to(ROOT))
     if stale:
-        print("out of date (run scripts/md2rst.py): %s" % ", ".join(stale), file=sys.stderr)
+        print("out of date (run python3 scripts/md2rst.py): %s" % ", ".join(stale), file=sys.stderr)
         return 1
     return 0
 

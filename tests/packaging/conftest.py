@@ -51,7 +51,7 @@ class Emulator:
 def emulator(tmp_path_factory):
     """The provider emulator (tests/emulator) on a free loopback port, as tests/integration starts it."""
     port_file = tmp_path_factory.mktemp("emulator") / "port"
-    process = subprocess.Popen(  # pylint: disable=consider-using-with - stopped below
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, str(EMULATOR), "--port", "0", "--port-file", str(port_file), "--imagekit-complete-after", "0.2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
