@@ -100,7 +100,8 @@ def test_purge_playbook_purges_every_provider_then_waits(ansible, emulator):
     assert min(entry["seq"] for entry in polls) > max(entry["seq"] for entry in purges)
     reads = [entry["request_id"] for entry in polls]
     assert sorted(set(reads)) == sorted(entry["request_id"] for entry in emulator.purges("imagekit"))
-    assert all(reads.count(request_id) >= 2 for request_id in reads)
+    # Read again after a Pending answer (a status read without waiting reads each id once).
+    assert len(reads) > len(set(reads))
     waited = item_results(run, WAIT_TASK)
     assert list(waited) == [0]
     assert waited[0]["status"] == "Completed"
