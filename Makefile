@@ -33,10 +33,11 @@ collection: $(STAMP)
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn $(CURDIR) $(LINK)
 
-lint: $(STAMP)
+lint: collection
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --offline roles/ playbooks/
 
 unit: collection
 	$(BIN)/python -m pytest tests/unit tests/emulator -q

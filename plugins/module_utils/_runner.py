@@ -115,6 +115,9 @@ def run_purge(params, check_mode=False, diff=False):
     """The cdn_purge module: the result dict, or CdnError."""
     provider = provider_for(params)
     purge_all = params["purge_all"]
+    # Checked on values, not on presence: templates often pass purge_all: false beside paths.
+    if purge_all and params["paths"]:
+        raise CdnError("paths and purge_all=true are mutually exclusive: purge_all purges everything, give no paths with it")
     if purge_all and not provider.supports_purge_all:
         raise CdnError("purge_all is not supported by provider %s (it has no purge-all API); list paths or prefixes" % provider.name, provider=provider.name)
     if params["soft_purge"] and not provider.supports_soft_purge:

@@ -49,6 +49,7 @@ options:
     description:
       - Purge the whole zone (5centsCDN) or distribution (Gotipath). An error for ImageKit and ImageMash, which
         have no purge-all API.
+      - V(true) and a non-empty O(paths) are mutually exclusive.
     type: bool
     default: false
   soft_purge:
@@ -182,8 +183,8 @@ purge_requests:
   description:
     - One entry per purge request, with C(request_id) (null where the provider returns none, and in check mode),
       C(paths), C(status) (V(Completed) or V(Pending)) and C(maybe_accepted_twice).
-    - C(maybe_accepted_twice) is V(true) when an answer was lost after the request went out (a dropped connection
-      or a read timeout) and the request was sent again: the provider may have accepted it twice.
+    - "C(maybe_accepted_twice) is V(true) when an answer was lost after the request went out (a dropped connection
+      or a read timeout) and the request was sent again, so the provider may have accepted it twice."
     - On failure, the purge requests accepted before it.
   returned: always
   type: list
@@ -220,7 +221,7 @@ paths_remaining:
   elements: str
 paths_uncertain:
   description:
-    - On failure part-way, the paths of a failed purge request whose answer was lost after it went out; the provider
+    - On failure part-way, the paths of a failed purge request whose answer was lost after it went out. The provider
       may have accepted them. They are in RV(paths_remaining) too, so a rerun sends them again.
   returned: failure
   type: list
@@ -258,7 +259,6 @@ def main():
             idempotency_key=dict(type="str", no_log=False),
             idempotency_file=dict(type="path", default=DEFAULT_LEDGER),
         ),
-        mutually_exclusive=[("paths", "purge_all")],
         supports_check_mode=True,
     )
     if not HAS_REQUESTS:

@@ -71,7 +71,8 @@ def test_check_mode_returns_the_plan(ansible, emulator, provider):
 
 @pytest.mark.parametrize("provider", ["5centscdn", "gotipath"])
 def test_purge_all(ansible, emulator, provider):
-    run = ansible.playbook([purge_task(ansible, provider, purge_all=True)])
+    # paths: [] beside purge_all is what templates produce; it is not a conflict.
+    run = ansible.playbook([purge_task(ansible, provider, purge_all=True, paths=[])])
     assert run.rc == 0, run.output
     entries = emulator.purges(provider)
     assert len(entries) == 1 and entries[0]["purge_all"] is True
@@ -294,7 +295,7 @@ def test_credentials_from_environment_and_module_defaults(ansible, emulator):
         ({"api_base_url": "http://api.example.com"}, "plain http:// to a non-loopback host"),
         ({"concurrency": 0}, "option concurrency=0 must be between 1 and 64"),
         ({"batch_size": 5}, "batch_size=5 is above imagekit's documented maximum of 1"),
-        ({"paths": ["/a.png"], "purge_all": True}, "mutually exclusive"),
+        ({"paths": ["/a.png"], "purge_all": True}, "paths and purge_all=true are mutually exclusive"),
         ({"max_requests": 1, "paths": ["/a/b/1.png", "/a/b/2.png"]}, "needs 2 purge requests to imagekit, more than max_requests=1"),
     ],
 )
