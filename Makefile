@@ -14,12 +14,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lint unit integration sanity test ci-extra demo clean
+.PHONY: help venv collection lint unit integration sanity test ci-extra demo clean docs packaging importer compat changelog-check
 
 help:
 	@echo "make test   - set up everything and run every check (lint, unit, emulator, integration, sanity)"
 	@echo "make demo   - purge on all four providers against the local provider emulator"
 	@echo "make lint | unit | integration | sanity - one part of make test"
+	@echo "make docs | packaging | importer | compat | changelog-check - slower checks CI runs after make test (make ci-extra)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +61,29 @@ sanity: $(STAMP)
 
 test: lint unit integration sanity
 
+# antsibull-docs lint of every plugin, role and guide, and the docsite: HTML in build/docs/html.
+docs:
+	scripts/docs.sh
+
+# Build the tarball, install it alone and purge through it; execution-environment build context.
+packaging: $(STAMP)
+	scripts/packaging_tests.sh
+
+# What Galaxy runs on upload (galaxy-importer, offline), plus ansible-test sanity on the tarball.
+importer:
+	scripts/galaxy_importer.sh
+
+# Unit and integration tests on the oldest supported ansible-core. make test runs them on the newest one that
+# installs on this Python (the main venv); `scripts/compat.sh 2.16 latest` runs both in venvs of their own.
+compat:
+	scripts/compat.sh 2.16
+
+# A plugins/ change must come with a changelog fragment (rule at the top of the script).
+changelog-check:
+	$(PYTHON) scripts/check_changelog_fragment.py
+
 # Slower suites that CI runs after make test.
-ci-extra: demo
+ci-extra: demo changelog-check packaging docs importer compat
 
 demo: collection
 	$(BIN)/python demo/run_demo.py

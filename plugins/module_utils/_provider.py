@@ -18,6 +18,7 @@ CREDENTIAL_OPTIONS = ("api_key", "client_id", "library_id")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]+$")
 # Request ids go into URLs: nothing that could walk to another endpoint.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_CREDENTIAL = re.compile(r"^[\x21-\x7e]+$")
 
 
 def has_extension(path):
@@ -82,6 +83,12 @@ class Provider:
                 raise CdnError(
                     "option %s is required for provider %s: set it in the task, in module_defaults "
                     "(group/cdnops.cdn.cdn) or in the environment variable %s" % (option, self.name, env),
+                    provider=self.name,
+                )
+            # Credentials travel in HTTP headers; the message names the option, never the value.
+            if not _CREDENTIAL.match(value):
+                raise CdnError(
+                    "option %s for provider %s must be printable ASCII without spaces (letters, digits, punctuation)" % (option, self.name),
                     provider=self.name,
                 )
             values[option] = value

@@ -133,3 +133,11 @@ def test_credentials_fall_back_to_the_providers_own_variable(make_params, monkey
     monkeypatch.delenv("IMAGEMASH_API_KEY")
     with pytest.raises(CdnError, match="environment variable IMAGEMASH_API_KEY"):
         provider_for(make_params("imagemash", api_key=None)).credential_values()
+
+
+@pytest.mark.parametrize("value", ["Ā-key", "key with space", "key\r\nX-Evil: 1", "\x00"])
+def test_credentials_must_be_header_safe_and_are_never_quoted(make_params, value):
+    with pytest.raises(CdnError) as caught:
+        provider_for(make_params("imagekit", api_key=value)).credential_values()
+    assert "option api_key for provider imagekit must be printable ASCII" in caught.value.message
+    assert value not in caught.value.message
