@@ -6,6 +6,9 @@ Helpers raise CdnError; only a module's main() turns it into fail_json, so every
 failure carries the provider, the HTTP status and the provider's own words.
 """
 
+import base64
+import json
+
 MAX_PROVIDER_MESSAGE = 500
 
 
@@ -36,11 +39,21 @@ class CdnError(Exception):
         return result
 
 
+def secret_forms(secret):
+    """The ways a secret shows up in text: as is, escaped (repr, JSON) and base64 (HTTP Basic sends base64("key:"))."""
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]}
+    for raw in (secret + ":", secret):
+        forms.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
+    # Longest first, so that no shorter form leaves part of a longer one behind.
+    return sorted((form for form in forms if len(form) >= 4), key=len, reverse=True)
+
+
 def redact(text, secrets):
-    """Remove every secret value from text (a provider may echo request headers back)."""
+    """Remove every secret from text (a provider may echo request headers back), in every form it travels in."""
     if not text:
         return text
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "********")
+            for form in secret_forms(secret):
+                text = text.replace(form, "********")
     return text

@@ -162,10 +162,11 @@ def provider_error_message(response, secrets=()):
                 continue
             words.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
         text = " - ".join(words) if words else text
-    text = " ".join(text.split())
+    # Redact before cutting: a cut through a secret would leave its first part behind.
+    text = redact(" ".join(text.split()), secrets)
     if len(text) > MAX_PROVIDER_MESSAGE:
         text = text[:MAX_PROVIDER_MESSAGE] + "..."
-    return redact(text, secrets)
+    return text
 
 
 def _describe_transport_error(exc):
@@ -195,6 +196,9 @@ class ApiClient:
         self.session.mount("https://", adapter)
         self.session.headers.update(headers or {})
         self.session.auth = auth
+        if urlsplit(base_url).scheme == "http":
+            # Plain http is allowed only to this machine: never through a proxy from the environment (in clear text).
+            self.session.trust_env = False
         self.validate_certs = validate_certs
 
     @property
@@ -216,7 +220,8 @@ class ApiClient:
         self.counter.start_exchange()
         try:
             # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE in the environment.
-            response = self.session.request(method, url, timeout=self.timeout, verify=self.validate_certs, **kwargs)
+            # No redirects: requests would carry the custom credential headers (apikey, X-API-Key, X-Auth-*) to the new URL.
+            response = self.session.request(method, url, timeout=self.timeout, verify=self.validate_certs, allow_redirects=False, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise CdnError(
                 "%s: %s failed: TLS error talking to %s: %s (validate_certs=false skips verification; use it only "

@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The options both modules share, their checks, and the provider registry."""
 
+import math
+
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._http import ApiClient, validate_base_url
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_fivecentscdn import FiveCentsCdn
@@ -12,6 +14,10 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider_imagemash imp
 PROVIDERS = {cls.name: cls for cls in (ImageKit, ImageMash, FiveCentsCdn, Gotipath)}
 
 MAX_RETRIES = 20
+# Bounds that keep every number usable by socket timeouts, time.sleep and deadlines (nan and inf are refused too).
+MAX_TIMEOUT = 3600.0
+MAX_POLL_INTERVAL = 3600.0
+MAX_WAIT_TIMEOUT = 7 * 24 * 3600
 MAX_CONCURRENCY = 64
 
 
@@ -52,12 +58,12 @@ def _at_least(params, option, minimum, maximum=None):
 
 def check_common(params):
     """Range checks the argument spec cannot express."""
-    if params["timeout"] <= 0:
-        raise CdnError("option timeout=%r must be greater than 0 seconds" % params["timeout"])
-    if params["poll_interval"] <= 0:
-        raise CdnError("option poll_interval=%r must be greater than 0 seconds" % params["poll_interval"])
+    for option, maximum in (("timeout", MAX_TIMEOUT), ("poll_interval", MAX_POLL_INTERVAL)):
+        value = params[option]
+        if not math.isfinite(value) or value <= 0 or value > maximum:
+            raise CdnError("option %s=%r must be greater than 0 seconds and at most %g" % (option, value, maximum))
     _at_least(params, "retries", 0, MAX_RETRIES)
-    _at_least(params, "wait_timeout", 0)
+    _at_least(params, "wait_timeout", 0, MAX_WAIT_TIMEOUT)
     _at_least(params, "batch_size", 1)
     _at_least(params, "concurrency", 1, MAX_CONCURRENCY)
     _at_least(params, "max_requests", 1)

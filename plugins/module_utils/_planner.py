@@ -15,7 +15,8 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 
 MAX_PATH_LENGTH = 2048
 MAX_REPORTED_ERRORS = 10
-_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
+# C0 and C1 control characters and every Unicode white space (str.isspace), plus the BOM.
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
 
 SKIP_DUPLICATE = "duplicate"
 SKIP_COVERED = "covered_by_prefix"

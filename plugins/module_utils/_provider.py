@@ -17,8 +17,9 @@ CREDENTIAL_OPTIONS = ("api_key", "client_id", "library_id")
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]+$")
 # Request ids go into URLs: nothing that could walk to another endpoint.
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_CREDENTIAL = re.compile(r"^[\x21-\x7e]+$")
+# \Z, not $: $ also matches before a trailing newline, which would let "key\n" through.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")
+_CREDENTIAL = re.compile(r"^[\x21-\x7e]+\Z")
 
 
 def has_extension(path):

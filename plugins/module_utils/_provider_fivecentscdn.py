@@ -3,6 +3,7 @@
 """5centsCDN: batches of exact files per pull zone, synchronous, no request id and no status API."""
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._http import provider_error_message
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import PlannedPath, Provider
 
 ZONE_TYPES = ("http", "vod")
@@ -53,7 +54,7 @@ class FiveCentsCdn(Provider):
             answer = None
         if not isinstance(answer, dict) or answer.get("result") != "success":
             raise CdnError(
-                "%s: %s: the API did not confirm it (HTTP %d): %s" % (self.name, what, response.status_code, (response.text or "")[:300]),
+                "%s: %s: the API did not confirm it (HTTP %d): %s" % (self.name, what, response.status_code, provider_error_message(response, self.secrets)),
                 provider=self.name,
                 http_status=response.status_code,
             )

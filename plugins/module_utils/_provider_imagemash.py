@@ -8,7 +8,7 @@ import re
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import REQUEST_ID, PlannedPath, Provider, has_extension
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
 PATH_RULE = (
     "every ImageMash path is a prefix and must be a complete file path with an extension (/logo.png), at least "
     "15 characters long, or nested in at least two folders (/img/big/ or /img/big/my_)"

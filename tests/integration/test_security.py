@@ -292,7 +292,7 @@ def credential_env(credentials):
     return {CREDENTIAL_ENV[provider][option]: value for provider, options in credentials.items() for option, value in options.items()}
 
 
-# ImageKit's Basic auth header is base64("key:"), which no redaction of the raw key catches: see the xfail test below.
+# ImageKit's Basic auth header is base64("key:"): redaction covers that form too (see the test below).
 ECHOING = ("401", "403", "500")
 
 
@@ -346,7 +346,6 @@ def test_wrong_credentials_are_never_shown(ansible, emulator):
     assert find_leaks(texts, wrong) == {} and find_leaks(texts, good) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an echoed ImageKit Authorization header (base64 of the key) is not redacted")
 def test_imagekit_basic_auth_header_echoed_in_an_error_is_redacted(ansible, emulator, echo):
     credentials = make_credentials("SECRETB64")
     tasks, _expected = secret_tasks(ansible, emulator, echo, None, credentials, [("imagekit", scenario, "task") for scenario in ECHOING])
@@ -355,7 +354,6 @@ def test_imagekit_basic_auth_header_echoed_in_an_error_is_redacted(ansible, emul
     assert find_leaks(texts, credentials) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: provider messages are cut at 500 characters before redaction, leaving part of a credential")
 def test_credential_cut_by_message_truncation_is_redacted(ansible, echo):
     credentials = make_credentials("SECRETCUT")
     tasks = []
@@ -369,7 +367,6 @@ def test_credential_cut_by_message_truncation_is_redacted(ansible, echo):
     assert find_leaks(texts, credentials) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: 5centscdn quotes an unconfirmed 200 answer without redacting it")
 def test_5centscdn_unconfirmed_answer_echoing_the_key_is_redacted(ansible, echo):
     credentials = make_credentials("SECRET200")
     options = dict(ansible.options("5centscdn", api_base_url=echo.url + "/e200", paths=PATHS["5centscdn"]))
@@ -379,7 +376,6 @@ def test_5centscdn_unconfirmed_answer_echoing_the_key_is_redacted(ansible, echo)
     assert find_leaks(texts, credentials) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a credential ending in a newline passes the credential check ($); requests' InvalidHeader quotes it")
 def test_credential_with_a_line_break_is_never_shown(ansible, emulator):
     credentials = make_credentials("SECRETNL")
     # As read from a file, or a vault variable, with its trailing newline.
@@ -395,7 +391,6 @@ def test_credential_with_a_line_break_is_never_shown(ansible, emulator):
     assert emulator.log() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: requests follows redirects and keeps custom credential headers (apikey, X-API-Key, X-Auth-*)")
 def test_a_redirect_never_carries_credentials_to_another_origin(ansible, echo):
     elsewhere = start_echo_server()
     try:
@@ -502,7 +497,6 @@ def test_plain_http_to_a_non_loopback_host_is_refused_before_sending(ansible, tm
         emulator.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: plain http:// to a loopback api_base_url goes through HTTP_PROXY/ALL_PROXY, credentials in clear text")
 def test_plain_http_to_loopback_never_goes_through_an_environment_proxy(ansible, emulator, echo):
     """http:// is allowed only because the request never leaves the machine; a proxy from the environment would carry it off."""
     credentials = make_credentials("SECRETPROXY")
