@@ -2,92 +2,13 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-EMULATOR = ROOT / "tests" / "emulator" / "cdn_emulator.py"
-TIMEOUT = 10
-
-# The emulator's default credentials (tests/emulator/README.md).
-CREDENTIALS = {
-    "imagekit": {"api_key": "private_emulator_imagekit_key"},
-    "imagemash": {"api_key": "emulator_imagemash_key"},
-    "5centscdn": {"api_key": "emulator_5centscdn_key"},
-    "gotipath": {
-        "api_key": "emulator_gotipath_key",
-        "client_id": "11111111-2222-4333-8444-555555555555",
-        "library_id": "66666666-7777-4888-8999-000000000000",
-    },
-}
-TARGETS = {
-    "imagekit": {"url_endpoint": "https://ik.imagekit.io/demo"},
-    "imagemash": {"domain": "john.imagemash.io"},
-    "5centscdn": {"zone_id": 42},
-    "gotipath": {"distribution_id": "292e5d7f-a8b9-41a0-bdf0-e70347709c6f"},
-}
-PROVIDERS = tuple(TARGETS)
-
-
-class Emulator:
-    """The emulator process and its control API."""
-
-    def __init__(self, process, url):
-        self.process = process
-        self.url = url
-
-    def reset(self):
-        requests.post(self.url + "/_emulator/reset", timeout=TIMEOUT).raise_for_status()
-
-    def configure(self, **config):
-        response = requests.post(self.url + "/_emulator/config", json=config, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-
-    def reset_quota(self):
-        requests.post(self.url + "/_emulator/quota/reset", timeout=TIMEOUT).raise_for_status()
-
-    def log(self, provider=None):
-        params = {"provider": provider} if provider else None
-        return requests.get(self.url + "/_emulator/requests", params=params, timeout=TIMEOUT).json()
-
-    def purges(self, provider=None):
-        """Log entries of accepted purge requests."""
-        return [entry for entry in self.log(provider) if entry["kind"] == "purge" and entry["accepted"]]
-
-    def purged_paths(self, provider=None):
-        return [path for entry in self.purges(provider) for path in entry["purged"]]
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def start_emulator(directory, *arguments):
-    port_file = Path(directory) / "emulator.port"
-    # Not a with-block: the process outlives this function; Emulator.stop() ends it.
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, str(EMULATOR), "--port", "0", "--port-file", str(port_file), *arguments],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while not port_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the emulator did not start")
-        time.sleep(0.02)
-    return Emulator(process, "http://127.0.0.1:%s" % port_file.read_text(encoding="utf-8").strip())
+from emulator_support import CREDENTIALS, ROOT, TARGETS, start_emulator
 
 
 @pytest.fixture(scope="session")

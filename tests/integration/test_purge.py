@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import CREDENTIALS, PROVIDERS
+from emulator_support import CREDENTIALS, PROVIDERS
 
 EP = "https://ik.imagekit.io/demo"
 PATHS = {

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 import yaml
-from conftest import CREDENTIALS, ROOT, TARGETS
+from emulator_support import CREDENTIALS, ROOT, TARGETS
 
 EP = TARGETS["imagekit"]["url_endpoint"]
 SITE = ROOT / "playbooks" / "files" / "site"

@@ -1,16 +1,13 @@
 """Packaging fixtures: the collection tarball as `ansible-galaxy collection build` makes it, and the emulator.
 
-Nothing here imports from tests/integration: these tests check the built artifact, not the source tree.
+Only the test helpers come from the source tree (tests/support); the collection under test is the built artifact.
 """
 
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from pkg_support import BIN, EMULATOR, ROOT, galaxy_metadata, run
+from emulator_support import start_emulator
+from pkg_support import BIN, ROOT, galaxy_metadata, run
 
 
 @pytest.fixture(scope="session")
@@ -33,35 +30,9 @@ def installed(tarball, tmp_path_factory):
     return target
 
 
-class Emulator:
-    def __init__(self, process, url):
-        self.process = process
-        self.url = url
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
-    """The provider emulator (tests/emulator) on a free loopback port, as tests/integration starts it."""
-    port_file = tmp_path_factory.mktemp("emulator") / "port"
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, str(EMULATOR), "--port", "0", "--port-file", str(port_file), "--imagekit-complete-after", "0.2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while not port_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the emulator did not start")
-        time.sleep(0.02)
-    emulator = Emulator(process, "http://127.0.0.1:%s" % port_file.read_text(encoding="utf-8").strip())
+    """The provider emulator (tests/emulator) on a free loopback port."""
+    emulator = start_emulator(tmp_path_factory.mktemp("emulator"), "--imagekit-complete-after", "0.2")
     yield emulator
     emulator.stop()

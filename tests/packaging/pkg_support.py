@@ -8,7 +8,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-EMULATOR = ROOT / "tests" / "emulator" / "cdn_emulator.py"
 BIN = Path(sys.executable).parent
 
 

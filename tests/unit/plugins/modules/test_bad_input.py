@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 from ansible.module_utils import basic
+from emulator_support import CREDENTIALS, EMULATOR, PROVIDERS, TARGETS
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -39,27 +40,8 @@ except ImportError:  # ansible-core < 2.19
             yield
 
 
-ROOT = Path(__file__).resolve().parents[4]
-EMULATOR = ROOT / "tests" / "emulator" / "cdn_emulator.py"
-EP = "https://ik.imagekit.io/demo"
-DISTRIBUTION = "292e5d7f-a8b9-41a0-bdf0-e70347709c6f"
-CREDENTIALS = {
-    "imagekit": {"api_key": "private_emulator_imagekit_key"},
-    "imagemash": {"api_key": "emulator_imagemash_key"},
-    "5centscdn": {"api_key": "emulator_5centscdn_key"},
-    "gotipath": {
-        "api_key": "emulator_gotipath_key",
-        "client_id": "11111111-2222-4333-8444-555555555555",
-        "library_id": "66666666-7777-4888-8999-000000000000",
-    },
-}
-TARGETS = {
-    "imagekit": {"url_endpoint": EP},
-    "imagemash": {"domain": "john.imagemash.io"},
-    "5centscdn": {"zone_id": 42},
-    "gotipath": {"distribution_id": DISTRIBUTION},
-}
-PROVIDERS = tuple(TARGETS)
+EP = TARGETS["imagekit"]["url_endpoint"]
+DISTRIBUTION = TARGETS["gotipath"]["distribution_id"]
 # The only requests each provider may cause: the endpoint an option is for, and nothing else.
 ROUTES = {
     "imagekit": re.compile(r"/v1/files/purge(/[^/]+)?"),
