@@ -14,13 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=$PWD/.venvs/docs
-if [ ! -f "$VENV/.installed" ] || [ requirements-docs.txt -nt "$VENV/.installed" ]; then
-  rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r requirements-docs.txt
-  touch "$VENV/.installed"
-fi
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
+ensure_venv "$VENV" requirements-docs.txt
 export PATH=$VENV/bin:$PATH  # antsibull-changelog runs ansible-doc to find new plugins
 unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_CONFIG
 

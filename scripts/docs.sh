@@ -17,13 +17,9 @@ LINK=$COLLECTIONS/ansible_collections/cdnops/cdn
 DEST=$ROOT/build/docs
 MODE=${1:-all}
 
-if [ ! -f "$VENV/.installed" ] || [ requirements-docs.txt -nt "$VENV/.installed" ]; then
-  rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r requirements-docs.txt
-  touch "$VENV/.installed"
-fi
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
+ensure_venv "$VENV" requirements-docs.txt
 # antsibull-docs runs ansible-doc and ansible from PATH: the docs venv's, and only this collections tree.
 export PATH=$VENV/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS

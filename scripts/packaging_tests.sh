@@ -12,12 +12,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "packaging_tests.sh: .venv is missing; run 'make venv' first" >&2
   exit 2
 fi
-if [ ! -f "$VENV/.installed" ] || [ requirements-packaging.txt -nt "$VENV/.installed" ]; then
-  rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r requirements-packaging.txt
-  touch "$VENV/.installed"
-fi
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
+ensure_venv "$VENV" requirements-packaging.txt
 export ANSIBLE_BUILDER=$PWD/$VENV/bin/ansible-builder
 exec env -u ANSIBLE_COLLECTIONS_PATH .venv/bin/python -m pytest tests/packaging -q -p no:cacheprovider "$@"
