@@ -969,6 +969,25 @@ def profile_summary(path, count=14):
     return "\n".join(lines)
 
 
+def _git(*arguments):
+    completed = subprocess.run(["git", "-C", str(ROOT), *arguments], capture_output=True, text=True, check=False)  # noqa: S603, S607
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+def collection_version():
+    """The commit measured, and the state of plugins/ (what the benchmark really runs)."""
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit is None:
+        return "not a git checkout"
+    dirty = " + uncommitted changes" if _git("status", "--porcelain", "--", "plugins") else ""
+    return "git %s, plugins/ tree %s%s" % (commit, _git("rev-parse", "--short", "HEAD:plugins"), dirty)
+
+
+def plugins_state():
+    """Changes when anything under plugins/ changes, committed or not (others may work in the same tree)."""
+    return _git("rev-parse", "HEAD:plugins"), _git("diff", "HEAD", "--", "plugins")
+
+
 def machine_info(ansible, emulator, stock_rtt):
     load = os.getloadavg()
     versions = []
@@ -978,6 +997,7 @@ def machine_info(ansible, emulator, stock_rtt):
     return [
         "machine: nproc %d, %s %s, Python %s, ansible-core %s, %s; load average %.1f %.1f %.1f"
         % (os.cpu_count(), platform.system(), platform.machine(), platform.python_version(), ansible.version(), ", ".join(versions), *load),
+        "collection: %s (%s)" % (ROOT, collection_version()),
         "emulator: %s, --latency-ms %g; measured round trip of one request on a kept-alive connection %.1f ms%s"
         % (
             "stock tests/emulator/cdn_emulator.py" if emulator.stock else "benchmarks/emulator_nodelay.py (the stock emulator with TCP_NODELAY)",
@@ -1014,6 +1034,7 @@ def main(argv=None):
             parser.error("%s not found in %s (run `make venv`, or give --ansible-bin-dir)" % (tool, args.ansible_bin_dir))
 
     workdir = tempfile.mkdtemp(prefix="cdn-bench-")
+    plugins_at_start = plugins_state()
     emulator = None
     started = time.monotonic()
     try:
@@ -1045,6 +1066,8 @@ def main(argv=None):
             "median/best: wall seconds of the whole command over the runs; peak RSS: ru_maxrss of RUSAGE_CHILDREN, the largest "
             "single process of the command's tree (not a sum). B is measured once."
         )
+        if plugins_state() != plugins_at_start:
+            bench.notes.append("plugins/ changed during the run (now %s): rows may mix two versions of the collection" % collection_version())
         for note in bench.notes:
             print("note: %s" % note)
         for profile in bench.profiles:
