@@ -14,11 +14,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lint unit integration sanity test ci-extra demo clean docs packaging importer compat changelog-check
+.PHONY: help venv collection lint unit integration sanity test ci-extra demo clean docs packaging importer compat changelog-check bench bench-smoke
 
 help:
 	@echo "make test   - set up everything and run every check (lint, unit, emulator, integration, sanity)"
 	@echo "make demo   - purge on all four providers against the local provider emulator"
+	@echo "make bench  - the bulk-purge benchmark (docs/performance.md)"
 	@echo "make lint | unit | integration | sanity - one part of make test"
 	@echo "make docs | packaging | importer | compat | changelog-check - slower checks CI runs after make test (make ci-extra)"
 
@@ -59,7 +60,15 @@ sanity: $(STAMP)
 	  cp tests/sanity/offline_get_pip.py $(HOME)/.ansible/test/cache/get_pip_$$(echo $$version | tr . _).py; done
 	cd $(SANITY_COPY) && $(CURDIR)/$(SANITY_VENV)/bin/ansible-test sanity --local --requirements --python $(SANITY_PYTHON_VERSION) --color no
 
-test: lint unit integration sanity
+# Bulk-purge benchmark against the provider emulator (docs/performance.md): 8 to 20 minutes.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# Its small version: fails only when a benchmark gives a wrong answer, never on timing.
+bench-smoke: $(STAMP)
+	$(BIN)/python benchmarks/run.py --smoke
+
+test: lint unit integration sanity bench-smoke
 
 # antsibull-docs lint of every plugin, role and guide, and the docsite: HTML in build/docs/html.
 docs:

@@ -42,7 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 PLAYBOOKS = BENCH / "playbooks"
 EMULATOR = ROOT / "tests" / "emulator" / "cdn_emulator.py"
-EMULATOR_NODELAY = BENCH / "emulator_nodelay.py"
 MODULE = ROOT / "plugins" / "modules" / "cdn_purge.py"
 
 # The emulator's default credentials and targets (tests/emulator/README.md, tests/integration/conftest.py).
@@ -165,12 +164,10 @@ def gotipath_paths(total, seed):
 class Emulator:
     """The emulator as a subprocess, and its control API (stdlib only)."""
 
-    def __init__(self, workdir, latency_ms, stock):
+    def __init__(self, workdir, latency_ms):
         self.latency_ms = latency_ms
-        self.stock = stock
-        port_file = Path(workdir) / ("emulator-%s.port" % ("stock" if stock else "nodelay"))
-        script = EMULATOR if stock else EMULATOR_NODELAY
-        command = [sys.executable, str(script), "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--latency-ms", str(latency_ms)]
+        port_file = Path(workdir) / "emulator.port"
+        command = [sys.executable, str(EMULATOR), "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--latency-ms", str(latency_ms)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
         deadline = time.monotonic() + 20
         while not port_file.exists():
@@ -988,7 +985,7 @@ def plugins_state():
     return _git("rev-parse", "HEAD:plugins"), _git("diff", "HEAD", "--", "plugins")
 
 
-def machine_info(ansible, emulator, stock_rtt):
+def machine_info(ansible, emulator):
     load = os.getloadavg()
     versions = []
     for name in ("requests", "urllib3"):
@@ -998,13 +995,8 @@ def machine_info(ansible, emulator, stock_rtt):
         "machine: nproc %d, %s %s, Python %s, ansible-core %s, %s; load average %.1f %.1f %.1f"
         % (os.cpu_count(), platform.system(), platform.machine(), platform.python_version(), ansible.version(), ", ".join(versions), *load),
         "collection: %s (%s)" % (ROOT, collection_version()),
-        "emulator: %s, --latency-ms %g; measured round trip of one request on a kept-alive connection %.1f ms%s"
-        % (
-            "stock tests/emulator/cdn_emulator.py" if emulator.stock else "benchmarks/emulator_nodelay.py (the stock emulator with TCP_NODELAY)",
-            emulator.latency_ms,
-            emulator.round_trip_ms(),
-            "" if stock_rtt is None else " (stock emulator: %.1f ms)" % stock_rtt,
-        ),
+        "emulator: tests/emulator/cdn_emulator.py, --latency-ms %g; measured round trip of one request on a kept-alive connection %.1f ms"
+        % (emulator.latency_ms, emulator.round_trip_ms()),
     ]
 
 
@@ -1016,7 +1008,6 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="small sizes, one run each: a correctness check for CI")
     parser.add_argument("--repeat", type=int, help="rounds of A/L/P (default 5 for A and L, 3 for C and P; 1 with --smoke)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="emulator latency per request (default 20)")
-    parser.add_argument("--stock-emulator", action="store_true", help="run against tests/emulator/cdn_emulator.py as it is (Nagle on)")
     parser.add_argument("--skip-uri", action="store_true", help="leave out B, the slow uri loop (no B/A ratio)")
     parser.add_argument("--ansible-bin-dir", default=os.path.dirname(sys.executable), help="where ansible and ansible-playbook are (default: this Python's)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (vars files, outputs)")
@@ -1038,17 +1029,10 @@ def main(argv=None):
     emulator = None
     started = time.monotonic()
     try:
-        stock_rtt = None
-        if not args.stock_emulator and not args.smoke:
-            stock = Emulator(workdir, args.latency_ms, stock=True)
-            try:
-                stock_rtt = stock.round_trip_ms()
-            finally:
-                stock.stop()
-        emulator = Emulator(workdir, args.latency_ms, stock=args.stock_emulator)
+        emulator = Emulator(workdir, args.latency_ms)
         ansible = Ansible(workdir, args.ansible_bin_dir)
         bench = Bench(args, sizes, workdir, emulator, ansible)
-        header = machine_info(ansible, emulator, stock_rtt)
+        header = machine_info(ansible, emulator)
         for name in args.only:
             step = getattr(bench, "run_" + name)
             try:
