@@ -731,27 +731,19 @@ class Bench:
         return remove_values, provider_for, plan_purge, run_purge
 
     def params(self, provider, paths, **options):
-        params = dict.fromkeys(
-            ("url_endpoint", "domain", "zone_id", "zone_type", "distribution_id", "client_id", "library_id", "batch_size", "idempotency_key")
-        )
-        params.update(
+        """cdn_purge's params as AnsibleModule would pass them: the real argument spec's defaults plus these."""
+        from ansible_collections.cdnops.cdn.plugins.module_utils._options import default_params
+        from ansible_collections.cdnops.cdn.plugins.modules.cdn_purge import OPTIONS
+
+        values = dict(
             provider=provider,
             api_base_url=self.emulator.url,
-            validate_certs=True,
-            timeout=30.0,
-            retries=5,
-            wait=False,
-            wait_timeout=300,
-            poll_interval=2.0,
             paths=paths,
-            purge_all=False,
-            soft_purge=False,
             concurrency=self.concurrency,
-            max_requests=1000,
             idempotency_file=str(self.workdir / "ledger.json"),
         )
-        params.update(options)
-        return params
+        values.update(options)
+        return default_params(OPTIONS, **values)
 
     @staticmethod
     def best(function, repeat):

@@ -47,6 +47,13 @@ def argument_spec(**module_options):
     return spec
 
 
+def default_params(module_options, **values):
+    """Params as AnsibleModule passes them when only values are given: every other option at its default."""
+    params = {name: spec.get("default") for name, spec in argument_spec(**module_options).items()}
+    params.update(values)
+    return params
+
+
 def _at_least(params, option, minimum, maximum=None):
     value = params.get(option)
     if value is None:

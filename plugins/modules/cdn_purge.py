@@ -246,21 +246,21 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import DEFAULT_
 from ansible_collections.cdnops.cdn.plugins.module_utils._options import argument_spec
 from ansible_collections.cdnops.cdn.plugins.module_utils._runner import run_purge
 
+# This module's own options; argument_spec() adds the common ones (doc fragment cdnops.cdn.common).
+OPTIONS = dict(
+    paths=dict(type="list", elements="str", default=[]),
+    purge_all=dict(type="bool", default=False),
+    soft_purge=dict(type="bool", default=False),
+    batch_size=dict(type="int"),
+    concurrency=dict(type="int", default=8),
+    max_requests=dict(type="int", default=1000),
+    idempotency_key=dict(type="str", no_log=False),
+    idempotency_file=dict(type="path", default=DEFAULT_LEDGER),
+)
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            paths=dict(type="list", elements="str", default=[]),
-            purge_all=dict(type="bool", default=False),
-            soft_purge=dict(type="bool", default=False),
-            batch_size=dict(type="int"),
-            concurrency=dict(type="int", default=8),
-            max_requests=dict(type="int", default=1000),
-            idempotency_key=dict(type="str", no_log=False),
-            idempotency_file=dict(type="path", default=DEFAULT_LEDGER),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:

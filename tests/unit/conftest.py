@@ -2,34 +2,11 @@ import pytest
 
 
 def base_params(**overrides):
-    params = dict(
-        provider="imagekit",
-        api_base_url=None,
-        validate_certs=True,
-        timeout=30.0,
-        retries=5,
-        wait=False,
-        wait_timeout=300,
-        poll_interval=2.0,
-        url_endpoint=None,
-        domain=None,
-        zone_id=None,
-        zone_type=None,
-        distribution_id=None,
-        api_key="unit-test-key",
-        client_id=None,
-        library_id=None,
-        paths=[],
-        purge_all=False,
-        soft_purge=False,
-        batch_size=None,
-        concurrency=8,
-        max_requests=1000,
-        idempotency_key=None,
-        idempotency_file=None,
-    )
-    params.update(overrides)
-    return params
+    # Imported here: this conftest loads before pytest-ansible puts the collection on the path.
+    from ansible_collections.cdnops.cdn.plugins.module_utils._options import default_params
+    from ansible_collections.cdnops.cdn.plugins.modules.cdn_purge import OPTIONS
+
+    return default_params(OPTIONS, **dict({"provider": "imagekit", "api_key": "unit-test-key"}, **overrides))
 
 
 TARGETS = {
