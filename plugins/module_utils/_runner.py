@@ -154,7 +154,9 @@ def run_purge(params, check_mode=False, diff=False):
     }
     if diff and batches:
         result["diff"] = _diff(provider, plan_paths, purge_all)
-    if check_mode or not batches:
+    # Nothing to send: done, unless the caller waits on purges an earlier run submitted under the key.
+    wait_on_recorded = params["wait"] and recorded_ids and not provider.synchronous
+    if check_mode or not (batches or wait_on_recorded):
         result["purge_requests"] = [_purge_request(None, paths, PENDING) for _kind, paths in batches]
         if batches:
             result["status"] = PENDING
@@ -164,7 +166,9 @@ def run_purge(params, check_mode=False, diff=False):
     client = api_client(provider, params, pool_size=workers)
     try:
         try:
-            if purge_all:
+            if not batches:
+                purge_requests = []
+            elif purge_all:
                 provider.purge_everything(client)
                 purge_requests = [_purge_request(None, [], COMPLETED, client.lost_answers > 0)]
             else:

@@ -348,3 +348,24 @@ def test_a_lost_answer_is_reported_as_maybe_accepted_twice(ansible, emulator, fa
         # The server answered 503: nothing lost, nothing doubled.
         assert len(accepted) == 1 and purge_request["maybe_accepted_twice"] is False
     assert purge_request["request_id"] == accepted[-1]["request_id"]
+
+
+@pytest.mark.parametrize("provider", ["imagekit", "imagemash"])
+def test_rerun_under_the_key_with_wait_waits_for_the_recorded_purges(ansible, emulator, provider):
+    emulator.configure(imagekit_complete_after=600, imagemash_complete_after=600)
+    options = dict(paths=PATHS[provider], idempotency_key="release-9", idempotency_file=ansible.ledger, poll_interval=0.3)
+    first = ansible.playbook([purge_task(ansible, provider, **options)])
+    assert first.rc == 0 and first.task("purge")["status"] == "Pending"
+    purges = len(emulator.purges(provider))
+    tasks = [
+        {"name": "complete", "ansible.builtin.uri": {"url": emulator.url + "/_emulator/complete", "method": "POST"}},
+        purge_task(ansible, provider, wait=True, **options),
+    ]
+    second = ansible.playbook(tasks)
+    assert second.rc == 0, second.output
+    result = second.task("purge")
+    assert result["changed"] is False and result["status"] == "Completed"
+    assert result["request_ids"] == first.task("purge")["request_ids"]
+    assert len(emulator.purges(provider)) == purges  # polled, never purged again
+    polls = [entry for entry in emulator.log(provider) if entry["kind"] in ("status", "list")]
+    assert polls and result["api_requests"] == len(polls)
