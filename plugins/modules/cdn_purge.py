@@ -78,7 +78,7 @@ options:
     description:
       - Record every accepted path under (provider, target, key) in O(idempotency_file).
       - A later run with the same key sends only the paths not yet accepted; when all were, it sends nothing and
-        reports C(changed=false) with the recorded request ids.
+        reports C(changed=false) with the recorded request ids (with O(wait=true) it waits for those).
       - Without a key every run purges.
     type: str
   idempotency_file:
