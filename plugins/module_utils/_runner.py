@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import PURGE_ALL, Ledger
 from ansible_collections.cdnops.cdn.plugins.module_utils._options import api_client, provider_for
-from ansible_collections.cdnops.cdn.plugins.module_utils._planner import plan_purge
+from ansible_collections.cdnops.cdn.plugins.module_utils._planner import SKIP_ACCEPTED, plan_purge
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import COMPLETED, PENDING
 
 MAX_STATUS_CONCURRENCY = 8
@@ -28,8 +28,8 @@ def _distinct_ids(purge_requests):
 def _send_batches(provider, client, batches, concurrency):
     """Send every batch; return the purge requests, or raise CdnError listing what was accepted.
 
-    ImageKit takes one URL per request, so its requests run `concurrency` at a time on the one
-    session; batched providers send in order. After a failure nothing new is started.
+    The caller passes concurrency 1 for batched providers, which then send in order; ImageKit's one-URL
+    requests run `concurrency` at a time on the one session. After a failure nothing new is started.
     """
     initial = PENDING if not provider.synchronous else COMPLETED
     results = [None] * len(batches)
@@ -47,7 +47,7 @@ def _send_batches(provider, client, batches, concurrency):
             errors.append((index, exc, paths if client.lost_answers else []))
             stop.set()
 
-    workers = min(concurrency, len(batches)) if provider.max_batch_size == 1 else 1
+    workers = min(concurrency, len(batches))
     if workers <= 1:
         for index in range(len(batches)):
             send(index)
@@ -134,13 +134,13 @@ def run_purge(params, check_mode=False, diff=False):
 
     batch_size = params["batch_size"] or provider.default_batch_size
     if purge_all:
-        skipped = [{"path": PURGE_ALL, "reason": "already_accepted", "request_id": accepted[PURGE_ALL]}] if PURGE_ALL in accepted else []
+        skipped = [{"path": PURGE_ALL, "reason": SKIP_ACCEPTED, "request_id": accepted[PURGE_ALL]}] if PURGE_ALL in accepted else []
         plan_paths, batches = [], ([] if skipped else [("all", [])])
     else:
         plan = plan_purge(provider, params["paths"] or [], batch_size, params["max_requests"], accepted)
         skipped, plan_paths, batches = plan.skipped, plan.paths, plan.batches
 
-    recorded_ids = _distinct_ids([{"request_id": item.get("request_id")} for item in skipped if item["reason"] == "already_accepted"])
+    recorded_ids = _distinct_ids(item for item in skipped if item["reason"] == SKIP_ACCEPTED)
     result = {
         "changed": bool(batches),
         "provider": provider.name,
