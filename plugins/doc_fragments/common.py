@@ -3,58 +3,15 @@
 
 
 class ModuleDocFragment:
-    # The options every cdnops.cdn module takes: provider, target, credentials, transport, waiting.
+    # The options every cdnops.cdn module takes that do not depend on the provider: transport and waiting.
+    # The provider options are in the generated fragment cdnops.cdn.providers.
     DOCUMENTATION = r"""
 options:
-  provider:
-    description:
-      - The CDN whose cache is purged.
-    type: str
-    required: true
-    choices: [5centscdn, gotipath, imagekit, imagemash]
-  url_endpoint:
-    description:
-      - O(provider=imagekit) only. Your ImageKit URL endpoint, for example V(https://ik.imagekit.io/demo).
-      - Lets paths be relative (V(/img/logo.png)); absolute URLs are accepted without it.
-    type: str
-  domain:
-    description:
-      - O(provider=imagemash) only, optional. The ImageMash domain to purge, for example V(john.imagemash.io).
-    type: str
-  zone_id:
-    description:
-      - O(provider=5centscdn) only, required there. The pull zone id.
-    type: int
-  zone_type:
-    description:
-      - O(provider=5centscdn) only. The kind of pull zone; V(http) when omitted.
-    type: str
-    choices: [http, vod]
-  distribution_id:
-    description:
-      - O(provider=gotipath) only, required there. The CDN distribution UUID.
-    type: str
-  api_key:
-    description:
-      - The API key. ImageKit calls it the private key.
-      - When omitted, read from the provider's environment variable E(IMAGEKIT_PRIVATE_KEY), E(IMAGEMASH_API_KEY),
-        E(FIVECENTSCDN_API_KEY) or E(GOTIPATH_API_KEY). Each provider reads only its own variable.
-      - Never logged or returned.
-    type: str
-  client_id:
-    description:
-      - O(provider=gotipath) only. The C(X-Auth-ClientId); from E(GOTIPATH_CLIENT_ID) when omitted. Never logged.
-    type: str
-  library_id:
-    description:
-      - O(provider=gotipath) only. The C(X-Auth-LibraryId); from E(GOTIPATH_LIBRARY_ID) when omitted. Never logged.
-    type: str
   api_base_url:
     description:
       - Overrides the vendor's API host, for proxies, tests and the provider emulator.
       - Plain C(http://) is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost); anything else must be C(https://).
-      - Defaults to V(https://api.imagekit.io), V(https://api.imagemash.io), V(https://api.5centscdn.com) or
-        V(https://apistream.gotipath.com).
+      - Defaults to the vendor's API host (see O(provider)); the module appends the vendor's own paths.
     type: str
   validate_certs:
     description:
@@ -69,27 +26,27 @@ options:
   retries:
     description:
       - How often one request is retried after a connection error, a timeout, or HTTP 429, 500, 502, 503 or 504.
-      - Exponential backoff with jitter; C(Retry-After) (seconds or HTTP date) and ImageMash's C(rl-ttl) are honoured,
-        up to 300 seconds.
+      - Exponential backoff with jitter; C(Retry-After) (seconds or HTTP date) and each provider's own rate-limit
+        reset header are honoured, up to 300 seconds.
       - A purge request whose answer was lost is sent again, so the provider may accept it twice.
     type: int
     default: 5
   wait:
     description:
       - Poll until every purge request is C(Completed).
-      - 5centsCDN and Gotipath purge synchronously, so there is nothing to wait for.
+      - Providers that purge synchronously are done when they answer, so there is nothing to wait for.
     type: bool
     default: false
   wait_timeout:
     description:
       - Seconds to wait with O(wait=true); past it the module fails, listing the request ids still C(Pending).
+      - The provider's default when omitted (see O(provider)).
     type: int
-    default: 300
   poll_interval:
     description:
       - Seconds between two status polls.
+      - The provider's default when omitted (see O(provider)).
     type: float
-    default: 2
 requirements:
   - requests >= 2.28 on the host that runs the module (normally the controller)
 notes:

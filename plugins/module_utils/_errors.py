@@ -57,3 +57,16 @@ def redact(text, secrets):
             for form in secret_forms(secret):
                 text = text.replace(form, "********")
     return text
+
+
+def error_words(body):
+    """The words of a parsed JSON error body under the keys most vendors use (message, msg/details, errors, help)."""
+    if not isinstance(body, dict):
+        return []
+    words = []
+    for key in ("message", "msg", "details", "detail", "errors", "help"):
+        value = body.get(key)
+        if value in (None, "", {}, []) or key == "help" and words:
+            continue
+        words.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+    return words

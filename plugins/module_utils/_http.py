@@ -9,7 +9,7 @@ import threading
 import traceback
 from urllib.parse import urlsplit
 
-from ansible_collections.cdnops.cdn.plugins.module_utils._errors import MAX_PROVIDER_MESSAGE, CdnError, redact
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import MAX_PROVIDER_MESSAGE, CdnError, error_words, redact
 
 try:
     import requests
@@ -30,7 +30,7 @@ LOST_ANSWER_ERRORS = tuple(error for error in (ReadTimeoutError, ProtocolError) 
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 30.0
 BACKOFF_JITTER = 0.5
-# A Retry-After (or rl-ttl) beyond this is cut short: better a clear failure than a silent hour-long hang.
+# A Retry-After (or a provider's own reset header) beyond this is cut short: better a clear failure than a silent hour-long hang.
 RETRY_AFTER_MAX = 300.0
 LOOPBACK_NAMES = ("localhost",)
 
@@ -60,15 +60,18 @@ class RequestCounter:
 
 
 class CountingRetry(Retry):
-    """urllib3 Retry that counts each retry it allows and honours ImageMash's rl-ttl on 429."""
+    """urllib3 Retry that counts each retry it allows and, on 429 without Retry-After, asks the provider's
+    own rate-limit header (the adapter's retry_after hook)."""
 
-    def __init__(self, *args, counter=None, **kwargs):
+    def __init__(self, *args, counter=None, rate_limit_wait=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.counter = counter
+        self.rate_limit_wait = rate_limit_wait
 
     def new(self, **kwargs):
         retry = super().new(**kwargs)
         retry.counter = self.counter
+        retry.rate_limit_wait = self.rate_limit_wait
         return retry
 
     def increment(self, *args, **kwargs):
@@ -82,17 +85,16 @@ class CountingRetry(Retry):
 
     def get_retry_after(self, response):
         retry_after = super().get_retry_after(response)
-        if retry_after is None and response.status == 429:
-            try:
-                retry_after = max(0.0, float(response.headers.get("rl-ttl")))
-            except (TypeError, ValueError):
-                retry_after = None
+        if retry_after is None and response.status == 429 and self.rate_limit_wait is not None:
+            retry_after = self.rate_limit_wait(response.headers)
+            if retry_after is not None:
+                retry_after = max(0.0, retry_after)
         if retry_after is not None:
             retry_after = min(retry_after, RETRY_AFTER_MAX)
         return retry_after
 
 
-def _retry_policy(retries, counter):
+def _retry_policy(retries, counter, rate_limit_wait=None):
     params = inspect.signature(Retry.__init__).parameters
     kwargs = dict(
         total=retries,
@@ -111,7 +113,7 @@ def _retry_policy(retries, counter):
         kwargs["backoff_jitter"] = BACKOFF_JITTER
     if "backoff_max" in params:
         kwargs["backoff_max"] = BACKOFF_MAX
-    return CountingRetry(counter=counter, **kwargs)
+    return CountingRetry(counter=counter, rate_limit_wait=rate_limit_wait, **kwargs)
 
 
 def is_loopback_host(host):
@@ -147,20 +149,15 @@ def validate_base_url(option, value):
     return value.rstrip("/")
 
 
-def provider_error_message(response, secrets=()):
-    """The provider's own words from an error response: message, msg/details or errors."""
+def provider_error_message(response, secrets=(), read_words=error_words):
+    """The provider's own words from an error response, as the adapter's error_words hook reads its body."""
     text = response.text or ""
     try:
         body = json.loads(text)
     except ValueError:
         body = None
-    if isinstance(body, dict):
-        words = []
-        for key in ("message", "msg", "details", "errors", "help"):
-            value = body.get(key)
-            if value in (None, "", {}, []) or key == "help" and words:
-                continue
-            words.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+    if body is not None:
+        words = read_words(body)
         text = " - ".join(words) if words else text
     # Redact before cutting: a cut through a secret would leave its first part behind.
     text = redact(" ".join(text.split()), secrets)
@@ -181,17 +178,21 @@ def _describe_transport_error(exc):
 
 
 class ApiClient:
-    """One provider's API: base URL, fixed headers and auth, timeout, retries, request counting."""
+    """One provider's API: base URL, fixed headers and auth, timeout, retries, request counting.
 
-    def __init__(self, provider, base_url, headers=None, auth=None, timeout=30.0, retries=5, validate_certs=True, pool_size=10, secrets=()):
-        self.provider = provider
+    hooks is the adapter: its name, retry_after(headers) and error_words(body) are all this layer knows of it.
+    """
+
+    def __init__(self, hooks, base_url, headers=None, auth=None, timeout=30.0, retries=5, validate_certs=True, pool_size=10, secrets=()):
+        self.provider = hooks.name
+        self.hooks = hooks
         self.base_url = base_url
         self.timeout = timeout
         self.retries = retries
         self.secrets = tuple(s for s in secrets if s)
         self.counter = RequestCounter()
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=_retry_policy(retries, self.counter))
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=_retry_policy(retries, self.counter, hooks.retry_after))
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(headers or {})
@@ -200,6 +201,10 @@ class ApiClient:
             # Plain http is allowed only to this machine: never through a proxy from the environment (in clear text).
             self.session.trust_env = False
         self.validate_certs = validate_certs
+
+    def error_message(self, response):
+        """The provider's own words from response, redacted and bounded."""
+        return provider_error_message(response, self.secrets, self.hooks.error_words)
 
     @property
     def requests_sent(self):
@@ -240,7 +245,7 @@ class ApiClient:
                 provider=self.provider,
             ) from None
         if response.status_code not in ok:
-            message = provider_error_message(response, self.secrets)
+            message = self.error_message(response)
             retried = " after %d retries" % self.retries if response.status_code in RETRY_STATUSES else ""
             raise CdnError(
                 "%s: %s failed%s: HTTP %d %s: %s" % (self.provider, what, retried, response.status_code, response.reason or "", message),

@@ -1,17 +1,19 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The options both modules share, their checks, and the provider registry."""
+"""The options both modules share, their checks, and the adapter for a run.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+"""
+
+from __future__ import annotations
 
 import math
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._http import ApiClient, validate_base_url
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider_fivecentscdn import FiveCentsCdn
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider_gotipath import Gotipath
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider_imagekit import ImageKit
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider_imagemash import ImageMash
-
-PROVIDERS = {cls.name: cls for cls in (ImageKit, ImageMash, FiveCentsCdn, Gotipath)}
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import Provider
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDER_OPTIONS, PROVIDERS, provider_option_spec
 
 MAX_RETRIES = 20
 # Bounds that keep every number usable by socket timeouts, time.sleep and deadlines (nan and inf are refused too).
@@ -21,40 +23,26 @@ MAX_WAIT_TIMEOUT = 7 * 24 * 3600
 MAX_CONCURRENCY = 64
 
 
-def argument_spec(**module_options):
-    """The common options (see the doc fragment cdnops.cdn.common) plus the module's own."""
-    spec = dict(
+def argument_spec(**module_options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The common options (doc fragment cdnops.cdn.common), every provider's options (cdnops.cdn.providers), the module's own."""
+    spec: dict[str, dict[str, Any]] = dict(
         provider=dict(type="str", required=True, choices=sorted(PROVIDERS)),
         api_base_url=dict(type="str"),
         validate_certs=dict(type="bool", default=True),
         timeout=dict(type="float", default=30.0),
         retries=dict(type="int", default=5),
         wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
-        poll_interval=dict(type="float", default=2.0),
-        url_endpoint=dict(type="str"),
-        domain=dict(type="str"),
-        zone_id=dict(type="int"),
-        zone_type=dict(type="str", choices=["http", "vod"]),
-        distribution_id=dict(type="str"),
-        # Each provider reads its own environment variables when these are omitted (see the adapters),
-        # so one env_fallback per option would pick another provider's key.
-        api_key=dict(type="str", no_log=True),
-        client_id=dict(type="str", no_log=True),
-        library_id=dict(type="str", no_log=True),
+        # Both default to the provider's own (its adapter's default_wait_timeout and default_poll_interval).
+        wait_timeout=dict(type="int"),
+        poll_interval=dict(type="float"),
     )
+    # Credentials have no env_fallback here: api_key is read from a different variable by each provider (the adapter).
+    spec.update(provider_option_spec())
     spec.update(module_options)
     return spec
 
 
-def default_params(module_options, **values):
-    """Params as AnsibleModule passes them when only values are given: every other option at its default."""
-    params = {name: spec.get("default") for name, spec in argument_spec(**module_options).items()}
-    params.update(values)
-    return params
-
-
-def _at_least(params, option, minimum, maximum=None):
+def _at_least(params: dict[str, Any], option: str, minimum: float, maximum: float | None = None) -> None:
     value = params.get(option)
     if value is None:
         return
@@ -63,7 +51,7 @@ def _at_least(params, option, minimum, maximum=None):
         raise CdnError("option %s=%r must be %s" % (option, value, rule))
 
 
-def check_common(params):
+def check_common(params: dict[str, Any]) -> None:
     """Range checks the argument spec cannot express."""
     for option, maximum in (("timeout", MAX_TIMEOUT), ("poll_interval", MAX_POLL_INTERVAL)):
         value = params[option]
@@ -76,22 +64,29 @@ def check_common(params):
     _at_least(params, "max_requests", 1)
 
 
-def provider_for(params):
-    """The adapter for params["provider"], with the options checked against what it uses."""
-    check_common(params)
-    provider = PROVIDERS[params["provider"]](params)
-    if params.get("api_base_url") is not None:
-        provider.api_base_url = validate_base_url("api_base_url", params["api_base_url"])
-    else:
-        provider.api_base_url = provider.default_api_base_url
+def provider_for(params: dict[str, Any]) -> Provider:
+    """The adapter for params["provider"], with the options checked against what it uses.
+
+    Its params are the settings of the run: a copy of params with the provider's defaults filled in
+    (module.params itself is never changed)."""
+    adapter = PROVIDERS[params["provider"]]
+    settings = dict(params)
+    if settings.get("wait_timeout") is None:
+        settings["wait_timeout"] = adapter.default_wait_timeout
+    if settings.get("poll_interval") is None:
+        settings["poll_interval"] = adapter.default_poll_interval
+    check_common(settings)
+    provider = adapter(settings, PROVIDER_OPTIONS)
+    if settings.get("api_base_url") is not None:
+        provider.api_base_url = validate_base_url("api_base_url", settings["api_base_url"])
     return provider
 
 
-def api_client(provider, params, pool_size=1):
+def api_client(provider: Provider, params: dict[str, Any], pool_size: int = 1) -> ApiClient:
     """The shared session for one run: credentials resolved, auth set once."""
     headers, auth = provider.client_settings(provider.credential_values())
     return ApiClient(
-        provider.name,
+        provider,
         provider.api_base_url,
         headers=headers,
         auth=auth,

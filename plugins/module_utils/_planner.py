@@ -1,17 +1,25 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The planner: from the user's paths to the purge requests to send, before anything is sent.
+"""The planner: from the items the user asked to purge to the purge requests to send, before anything is sent.
 
-Validation by the provider's rules, exact duplicates dropped, paths covered by a prefix purge
-in the same call dropped, paths already accepted under the idempotency key dropped, then
-batches. Everything is O(n log n): coverage uses one sort and binary search, never pairs.
+Internal use only: this file is not part of the collection's public API and may change without notice.
+
+Every item has a kind (url, prefix, tag, host, cp_code, all). Validation by the provider's rules, exact
+duplicates dropped, paths covered by a prefix purge in the same call dropped, items already accepted under the
+idempotency key dropped, then batches per kind. Everything is O(n log n): coverage uses one sort and binary
+search, never pairs.
 """
+
+from __future__ import annotations
 
 import bisect
 import collections
 import re
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import PURGE_ALL
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, CP_CODE, HOST, KIND_OPTION, TAG, Batch, PlannedItem, Provider
 
 MAX_PATH_LENGTH = 2048
 MAX_REPORTED_ERRORS = 10
@@ -21,19 +29,21 @@ _FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u20
 SKIP_DUPLICATE = "duplicate"
 SKIP_COVERED = "covered_by_prefix"
 SKIP_ACCEPTED = "already_accepted"
+# Option → (the word for one item in messages, the kind its items get when the adapter does not say).
+ITEM_OPTIONS = {"paths": ("path", None), "tags": ("tag", TAG), "hosts": ("host", HOST), "cp_codes": ("cp_code", CP_CODE)}
 
 
 class Plan:
-    """What a purge will send: the paths, what was dropped and why, and the batches."""
+    """What a purge will send: the item keys, what was dropped and why, and the batches."""
 
-    def __init__(self, paths, skipped, batches):
+    def __init__(self, paths: list[str], skipped: list[dict[str, Any]], batches: list[Batch]) -> None:
         self.paths = paths
         self.skipped = skipped
         self.batches = batches
 
 
-def _check_common(path):
-    """Rules for every provider; returns a reason or None."""
+def _check_common(path: Any) -> str | None:
+    """Rules for every string item of every provider; returns a reason or None."""
     if not isinstance(path, str):
         return "must be a string"
     if not path:
@@ -46,29 +56,57 @@ def _check_common(path):
     return None
 
 
-def _validate(provider, paths):
-    planned, errors = [], []
-    for path in paths:
-        reason = _check_common(path)
-        if reason:
-            errors.append("path %r %s" % (path, reason))
+def _check_cp_code(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "must be a positive integer"
+    return None
+
+
+def _plan_one(provider: Provider, option: str, value: Any) -> PlannedItem:
+    if option == "paths":
+        return provider.plan_path(value)
+    if option == "tags":
+        return provider.plan_tag(value)
+    if option == "hosts":
+        return provider.plan_host(value)
+    return provider.plan_cp_code(value)
+
+
+def _validate(provider: Provider, items: dict[str, list[Any]]) -> list[PlannedItem]:
+    """Every item planned by the provider's rules; all errors at once (bounded), or the planned items."""
+    planned: list[PlannedItem] = []
+    errors: list[str] = []
+    total = 0
+    for option, values in items.items():
+        if not values:
             continue
-        try:
-            planned.append(provider.plan_path(path))
-        except CdnError as exc:
-            errors.append(exc.message)
+        word, kind = ITEM_OPTIONS[option]
+        if kind is not None and kind not in provider.kinds:
+            raise provider.missing_kind(kind, option)
+        total += len(values)
+        check = _check_cp_code if option == "cp_codes" else _check_common
+        for value in values:
+            reason = check(value)
+            if reason:
+                errors.append("%s %r %s" % (word, value, reason))
+                continue
+            try:
+                planned.append(_plan_one(provider, option, value))
+            except CdnError as exc:
+                errors.append(exc.message)
     if errors:
+        noun = "paths" if set(items) <= {"paths"} or not any(items.get(option) for option in ("tags", "hosts", "cp_codes")) else "items"
         more = len(errors) - MAX_REPORTED_ERRORS
-        shown = errors[:MAX_REPORTED_ERRORS] + (["and %d more invalid paths" % more] if more > 0 else [])
+        shown = errors[:MAX_REPORTED_ERRORS] + (["and %d more invalid %s" % (more, noun)] if more > 0 else [])
         raise CdnError(
-            "%d of %d paths are invalid for %s; nothing was sent: %s" % (len(errors), len(paths), provider.name, "; ".join(shown)),
+            "%d of %d %s are invalid for %s; nothing was sent: %s" % (len(errors), total, noun, provider.name, "; ".join(shown)),
             provider=provider.name,
             details={"invalid_paths": errors},
         )
     return planned
 
 
-def _drop_covered(planned, skipped):
+def _drop_covered(planned: list[PlannedItem], skipped: list[dict[str, Any]]) -> list[PlannedItem]:
     """Drop every path that a prefix in the same call covers (O(n log n))."""
     prefixes = sorted({item.prefix for item in planned if item.prefix is not None})
     if not prefixes:
@@ -80,13 +118,16 @@ def _drop_covered(planned, skipped):
         if not (kept and prefix.startswith(kept[-1])):
             kept.append(prefix)
     kept_set = set(kept)
-    sent_as = {}
+    sent_as: dict[str, str] = {}
     for item in planned:
         if item.prefix is not None:
             sent_as.setdefault(item.prefix, item.path)
     result = []
     for item in planned:
         if item.prefix is not None and item.prefix in kept_set:
+            result.append(item)
+            continue
+        if item.kind not in ("url", "prefix"):
             result.append(item)
             continue
         key = item.path if item.prefix is None else item.prefix
@@ -99,7 +140,7 @@ def _drop_covered(planned, skipped):
     return result
 
 
-def _suggest_prefix(paths):
+def _suggest_prefix(paths: list[str]) -> str:
     folders = collections.Counter(path.rsplit("/", 1)[0] + "/" for path in paths if "/" in path)
     if not folders:
         return ""
@@ -107,27 +148,39 @@ def _suggest_prefix(paths):
     return "; for example %d of them are under %s, which one prefix purge (%s*) would cover" % (count, folder, folder)
 
 
-def plan_purge(provider, paths, batch_size, max_requests, accepted=None):
+def plan_purge(
+    provider: Provider,
+    items: dict[str, list[Any]],
+    batch_size: int | None,
+    max_requests: int,
+    accepted: dict[str, Any] | None = None,
+    purge_all: bool = False,
+) -> Plan:
     """Build the Plan, or raise CdnError before anything is sent.
 
-    accepted maps paths already accepted under the idempotency key to their request id.
+    items maps the options paths, tags, hosts and cp_codes to their values; accepted maps item keys already
+    accepted under the idempotency key to their request id.
     """
-    provider.check_batch_size(batch_size)
-    planned = _validate(provider, paths)
-    skipped = []
+    accepted = accepted or {}
+    if purge_all:
+        return _plan_purge_all(provider, items, accepted)
+    if batch_size is not None:
+        provider.check_batch_size(batch_size)
+    planned = _validate(provider, items)
+    skipped: list[dict[str, Any]] = []
     unique, seen = [], set()
     for item in planned:
-        if item.path in seen:
-            skipped.append({"path": item.path, "reason": SKIP_DUPLICATE})
+        if item.key in seen:
+            skipped.append({"path": item.key, "reason": SKIP_DUPLICATE})
         else:
-            seen.add(item.path)
+            seen.add(item.key)
             unique.append(item)
     remaining = _drop_covered(unique, skipped)
     if accepted:
         fresh = []
         for item in remaining:
-            if item.path in accepted:
-                skipped.append({"path": item.path, "reason": SKIP_ACCEPTED, "request_id": accepted[item.path]})
+            if item.key in accepted:
+                skipped.append({"path": item.key, "reason": SKIP_ACCEPTED, "request_id": accepted[item.key]})
             else:
                 fresh.append(item)
         remaining = fresh
@@ -136,8 +189,23 @@ def plan_purge(provider, paths, batch_size, max_requests, accepted=None):
         raise CdnError(
             "this purge needs %d purge requests to %s, more than max_requests=%d; nothing was sent. Purge a prefix "
             "instead of single files, or raise max_requests%s"
-            % (len(batches), provider.name, max_requests, _suggest_prefix([item.path for item in remaining])),
+            % (len(batches), provider.name, max_requests, _suggest_prefix([item.key for item in remaining if item.kind in ("url", "prefix")])),
             provider=provider.name,
             details={"purge_requests_needed": len(batches)},
         )
-    return Plan([item.path for item in remaining], skipped, batches)
+    return Plan([item.key for item in remaining], skipped, batches)
+
+
+def _plan_purge_all(provider: Provider, items: dict[str, list[Any]], accepted: dict[str, Any]) -> Plan:
+    # Checked on values, not on presence: templates often pass purge_all: false beside paths, and paths: [] beside it.
+    given = [option for option, values in items.items() if values]
+    if given:
+        raise CdnError(
+            "%s and purge_all=true are mutually exclusive: purge_all purges everything, give nothing else to purge with it" % " and ".join(given),
+            provider=provider.name,
+        )
+    if ALL not in provider.kinds:
+        raise provider.missing_kind(ALL, KIND_OPTION[ALL])
+    if PURGE_ALL in accepted:
+        return Plan([], [{"path": PURGE_ALL, "reason": SKIP_ACCEPTED, "request_id": accepted[PURGE_ALL]}], [])
+    return Plan([], [], [Batch(ALL, [])])

@@ -3,29 +3,33 @@
 """5centsCDN: batches of exact files per pull zone, synchronous, no request id and no status API."""
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._http import provider_error_message
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import PlannedPath, Provider
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, URL, Kind, Option, PlannedItem, Provider, credential
 
 ZONE_TYPES = ("http", "vod")
 
 
 class FiveCentsCdn(Provider):
     name = "5centscdn"
+    title = "5centsCDN"
     default_api_base_url = "https://api.5centscdn.com"
-    target_options = ("zone_id", "zone_type")
-    required_target_options = ("zone_id",)
-    credentials = (("api_key", "FIVECENTSCDN_API_KEY"),)
+    options = (
+        Option("zone_id", "Required. The pull zone id (digits; V(42) and V('42') are the same).", required=True),
+        Option("zone_type", "The kind of pull zone; V(http) when omitted.", choices=ZONE_TYPES),
+        credential("api_key", "The API key (header C(X-API-Key)).", "FIVECENTSCDN_API_KEY"),
+    )
+    # No documented maximum of files per request.
+    kinds = {URL: Kind(100), ALL: Kind()}
     synchronous = True
-    supports_purge_all = True
     supports_soft_purge = True
-    default_batch_size = 100
+    kind_advice = {"prefix": "list the files, or use purge_all"}
 
-    def __init__(self, params):
-        super().__init__(params)
-        self.zone_id = params["zone_id"]
+    def __init__(self, params, all_options=frozenset()):
+        super().__init__(params, all_options)
+        zone_id = str(params["zone_id"])
         self.zone_type = params.get("zone_type") or "http"
-        if isinstance(self.zone_id, bool) or not isinstance(self.zone_id, int) or self.zone_id < 1:
-            raise CdnError("zone_id=%r must be a positive integer (the 5centsCDN zone id)" % (self.zone_id,), provider=self.name)
+        if not zone_id.isascii() or not zone_id.isdigit() or int(zone_id) < 1:
+            raise CdnError("zone_id=%r must be a positive integer (the 5centsCDN zone id)" % (params["zone_id"],), provider=self.name)
+        self.zone_id = int(zone_id)
         if self.zone_type not in ZONE_TYPES:
             raise CdnError("zone_type=%r must be one of %s" % (self.zone_type, ", ".join(ZONE_TYPES)), provider=self.name)
         self.delete = "false" if params.get("soft_purge") else "true"
@@ -41,7 +45,7 @@ class FiveCentsCdn(Provider):
             raise self.invalid_path(path, "must start with / (a file path in the zone, without the domain)")
         if "*" in path:
             raise self.invalid_path(path, "5centsCDN has no prefix or wildcard purge; list the files, or use purge_all")
-        return PlannedPath(path)
+        return PlannedItem(path)
 
     def _purge_url(self):
         return "/v2/zones/%s/pull/%d/purge" % (self.zone_type, self.zone_id)
@@ -54,15 +58,15 @@ class FiveCentsCdn(Provider):
             answer = None
         if not isinstance(answer, dict) or answer.get("result") != "success":
             raise CdnError(
-                "%s: %s: the API did not confirm it (HTTP %d): %s" % (self.name, what, response.status_code, provider_error_message(response, self.secrets)),
+                "%s: %s: the API did not confirm it (HTTP %d): %s" % (self.name, what, response.status_code, client.error_message(response)),
                 provider=self.name,
                 http_status=response.status_code,
             )
 
-    def purge(self, client, kind, paths):
-        self._send(client, "purge of %d files in %s zone %d" % (len(paths), self.zone_type, self.zone_id), {"files": paths})
+    def purge(self, client, kind, values):
+        if kind == ALL:
+            # The vendor purges the whole zone when the body carries no files at all.
+            self._send(client, "purge of the whole %s zone %d" % (self.zone_type, self.zone_id), None)
+        else:
+            self._send(client, "purge of %d files in %s zone %d" % (len(values), self.zone_type, self.zone_id), {"files": values})
         return
-
-    def purge_everything(self, client):
-        # The vendor purges the whole zone when the body carries no files at all.
-        self._send(client, "purge of the whole %s zone %d" % (self.zone_type, self.zone_id), None)

@@ -5,30 +5,30 @@
 import uuid
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import PlannedPath, Provider
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, PREFIX, URL, Kind, Option, PlannedItem, Provider, credential
 
 # The API is modelled on Gcore's, whose limits are 100 URLs and 10 patterns per request.
 MAX_URLS = 100
 MAX_PATTERNS = 10
+# Our kinds, as Gotipath's "type" calls them.
+PURGE_TYPE = {URL: "url", PREFIX: "pattern", ALL: "all"}
 
 
 class Gotipath(Provider):
     name = "gotipath"
+    title = "Gotipath"
     default_api_base_url = "https://apistream.gotipath.com"
-    target_options = ("distribution_id",)
-    required_target_options = ("distribution_id",)
-    credentials = (
-        ("api_key", "GOTIPATH_API_KEY"),
-        ("client_id", "GOTIPATH_CLIENT_ID"),
-        ("library_id", "GOTIPATH_LIBRARY_ID"),
+    options = (
+        Option("distribution_id", "Required. The CDN distribution UUID.", required=True),
+        credential("api_key", "The API key (header C(X-Auth-ApiKey)).", "GOTIPATH_API_KEY"),
+        credential("client_id", "The client id (header C(X-Auth-ClientId)).", "GOTIPATH_CLIENT_ID"),
+        credential("library_id", "The library id (header C(X-Auth-LibraryId)).", "GOTIPATH_LIBRARY_ID"),
     )
+    kinds = {URL: Kind(MAX_URLS, MAX_URLS), PREFIX: Kind(MAX_PATTERNS, MAX_PATTERNS), ALL: Kind()}
     synchronous = True
-    supports_purge_all = True
-    default_batch_size = MAX_URLS
-    max_batch_size = MAX_URLS
 
-    def __init__(self, params):
-        super().__init__(params)
+    def __init__(self, params, all_options=frozenset()):
+        super().__init__(params, all_options)
         value = params["distribution_id"]
         try:
             self.distribution_id = str(uuid.UUID(value))
@@ -51,26 +51,15 @@ class Gotipath(Provider):
         if not path.startswith("/"):
             raise self.invalid_path(path, "must start with / (no scheme or domain; query strings are part of the path)")
         if "*" not in path:
-            return PlannedPath(path, kind="url")
+            return PlannedItem(path, URL)
         # Only a trailing * is a plain prefix we can use to drop covered paths; others are sent as they are.
         prefix = path[:-1] if path.count("*") == 1 and path.endswith("*") else None
-        return PlannedPath(path, prefix=prefix, kind="pattern")
-
-    def make_batches(self, planned, batch_size):
-        batches = []
-        for kind, limit in (("url", MAX_URLS), ("pattern", MAX_PATTERNS)):
-            paths = [item.path for item in planned if item.kind == kind]
-            size = min(batch_size, limit)
-            batches.extend((kind, paths[start : start + size]) for start in range(0, len(paths), size))
-        return batches
+        return PlannedItem(path, PREFIX, prefix=prefix)
 
     def _purges_url(self):
         return "/v1/distributions/%s/purges" % self.distribution_id
 
-    def purge(self, client, kind, paths):
-        what = "%s purge of %d paths" % (kind, len(paths))
-        client.request("POST", self._purges_url(), what, json={"type": kind, "paths": paths})
+    def purge(self, client, kind, values):
+        what = "purge of the whole distribution" if kind == ALL else "%s purge of %d paths" % (PURGE_TYPE[kind], len(values))
+        client.request("POST", self._purges_url(), what, json={"type": PURGE_TYPE[kind], "paths": values})
         return
-
-    def purge_everything(self, client):
-        client.request("POST", self._purges_url(), "purge of the whole distribution", json={"type": "all", "paths": []})

@@ -6,7 +6,17 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import PlannedPath, Provider, has_extension
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
+    PREFIX,
+    STATUS_PER_ID,
+    URL,
+    Kind,
+    Option,
+    PlannedItem,
+    Provider,
+    credential,
+    has_extension,
+)
 
 # ImageKit refuses a wildcard under these whatever their length or depth.
 _NEVER_WILDCARD = ("/media/catalog", "/s/files")
@@ -20,14 +30,22 @@ WILDCARD_RULE = (
 
 class ImageKit(Provider):
     name = "imagekit"
+    title = "ImageKit"
     default_api_base_url = "https://api.imagekit.io"
-    target_options = ("url_endpoint",)
-    credentials = (("api_key", "IMAGEKIT_PRIVATE_KEY"),)
-    default_batch_size = 1
-    max_batch_size = 1
+    options = (
+        Option(
+            "url_endpoint",
+            "Your ImageKit URL endpoint, for example V(https://ik.imagekit.io/demo). Lets paths be relative; absolute URLs are accepted without it.",
+        ),
+        credential("api_key", "The private API key.", "IMAGEKIT_PRIVATE_KEY"),
+    )
+    # One URL per purge request, so the requests are independent and run concurrently.
+    kinds = {URL: Kind(1, 1), PREFIX: Kind(1, 1)}
+    concurrent = True
+    status_model = STATUS_PER_ID
 
-    def __init__(self, params):
-        super().__init__(params)
+    def __init__(self, params, all_options=frozenset()):
+        super().__init__(params, all_options)
         self.url_endpoint = None
         endpoint = params.get("url_endpoint")
         if endpoint is not None:
@@ -69,7 +87,7 @@ class ImageKit(Provider):
         else:
             raise self.invalid_path(path, "must start with / (relative to url_endpoint) or be an absolute http(s) URL")
         if "*" not in url:
-            return PlannedPath(url)
+            return PlannedItem(url)
         if url.count("*") > 1 or not url.endswith("*"):
             raise self.invalid_path(path, WILDCARD_RULE)
         relative = self._relative_path(url[:-1])
@@ -78,14 +96,11 @@ class ImageKit(Provider):
         levels = len([segment for segment in relative.split("/") if segment])
         if not (levels >= 2 or len(relative) >= 15 or has_extension(relative)):
             raise self.invalid_path(path, WILDCARD_RULE)
-        return PlannedPath(url, prefix=url[:-1])
+        return PlannedItem(url, PREFIX, prefix=url[:-1])
 
-    def make_batches(self, planned, batch_size):
-        return [("url", [item.path]) for item in planned]
-
-    def purge(self, client, kind, paths):
-        response = client.request("POST", "/v1/files/purge", "purge of %s" % paths[0], json={"url": paths[0]})
-        return self._field(response, "requestId", "purge of %s" % paths[0])
+    def purge(self, client, kind, values):
+        response = client.request("POST", "/v1/files/purge", "purge of %s" % values[0], json={"url": values[0]})
+        return self._field(response, "requestId", "purge of %s" % values[0])
 
     def _field(self, response, field, what):
         try:

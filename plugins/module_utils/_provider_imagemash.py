@@ -3,12 +3,21 @@
 """ImageMash: batches of prefix paths ("search strings"), a request id, and one purge list for status."""
 
 import json
-import re
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import REQUEST_ID, PlannedPath, Provider, has_extension
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
+    PREFIX,
+    REQUEST_ID,
+    STATUS_LIST,
+    Kind,
+    Option,
+    PlannedItem,
+    Provider,
+    credential,
+    has_extension,
+    is_hostname,
+)
 
-_DOMAIN = re.compile(r"^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
 PATH_RULE = (
     "every ImageMash path is a prefix and must be a complete file path with an extension (/logo.png), at least "
     "15 characters long, or nested in at least two folders (/img/big/ or /img/big/my_)"
@@ -22,16 +31,20 @@ def _folders(path):
 
 class ImageMash(Provider):
     name = "imagemash"
+    title = "ImageMash"
     default_api_base_url = "https://api.imagemash.io"
-    target_options = ("domain",)
-    credentials = (("api_key", "IMAGEMASH_API_KEY"),)
-    supports_purge_list = True
-    default_batch_size = 100
+    options = (
+        Option("domain", "Optional. The ImageMash domain to purge, for example V(john.imagemash.io)."),
+        credential("api_key", "The API key (header C(apikey)).", "IMAGEMASH_API_KEY"),
+    )
+    # Every ImageMash path is a prefix ("search string"); no documented maximum per request.
+    kinds = {PREFIX: Kind(100)}
+    status_model = STATUS_LIST
 
-    def __init__(self, params):
-        super().__init__(params)
+    def __init__(self, params, all_options=frozenset()):
+        super().__init__(params, all_options)
         self.domain = params.get("domain")
-        if self.domain is not None and not _DOMAIN.match(self.domain):
+        if self.domain is not None and not is_hostname(self.domain):
             raise CdnError("domain=%r is not a host name like john.imagemash.io" % self.domain, provider=self.name)
 
     def target_id(self):
@@ -50,13 +63,20 @@ class ImageMash(Provider):
         # Performance: the cheapest test first; the three are pure, so the outcome is the same in any order.
         if not (len(stripped) >= 15 or has_extension(stripped) or _folders(stripped) >= 2):
             raise self.invalid_path(path, PATH_RULE)
-        return PlannedPath(stripped, prefix=stripped)
+        return PlannedItem(stripped, PREFIX, prefix=stripped)
 
-    def purge(self, client, kind, paths):
-        body = {"paths": paths}
+    def retry_after(self, headers):
+        # Every ImageMash answer carries rl-ttl: the seconds until its rate window resets.
+        try:
+            return float(headers.get("rl-ttl"))
+        except (TypeError, ValueError):
+            return None
+
+    def purge(self, client, kind, values):
+        body = {"paths": values}
         if self.domain:
             body["domain"] = self.domain
-        what = "purge of %d paths" % len(paths)
+        what = "purge of %d paths" % len(values)
         response = client.request("POST", "/v1/storage/purgeCache", what, json=body)
         return self._request_id(response, what)
 

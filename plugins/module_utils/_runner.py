@@ -1,50 +1,104 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the two modules do: plan, send, record, wait; and read statuses. Modules only call these."""
+"""What the two modules do: options → plan → send → record → wait; and read statuses. Modules only call these.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+The runner knows no provider: whatever differs between vendors, it asks the adapter.
+"""
+
+from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import PURGE_ALL, Ledger
+from ansible_collections.cdnops.cdn.plugins.module_utils._http import ApiClient
+from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import Ledger
 from ansible_collections.cdnops.cdn.plugins.module_utils._options import api_client, provider_for
-from ansible_collections.cdnops.cdn.plugins.module_utils._planner import SKIP_ACCEPTED, plan_purge
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import COMPLETED, PENDING
+from ansible_collections.cdnops.cdn.plugins.module_utils._planner import ITEM_OPTIONS, SKIP_ACCEPTED, Plan, plan_purge
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
+    ALL,
+    COMPLETED,
+    PENDING,
+    STATUS_LIST,
+    STATUS_NONE,
+    Batch,
+    Provider,
+)
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS
 
 MAX_STATUS_CONCURRENCY = 8
 
 
-def _purge_request(request_id, paths, status, maybe_accepted_twice=False):
+def _purge_request(request_id: str | None, kind: str, paths: list[str], status: str, maybe_accepted_twice: bool = False) -> dict[str, Any]:
     # maybe_accepted_twice: an answer was lost after the request went out and it was sent again.
-    return {"request_id": request_id, "paths": paths, "status": status, "maybe_accepted_twice": maybe_accepted_twice}
+    return {"request_id": request_id, "kind": kind, "paths": paths, "status": status, "maybe_accepted_twice": maybe_accepted_twice}
 
 
-def _distinct_ids(purge_requests):
+def _distinct_ids(purge_requests: Any) -> list[str]:
     """The non-null request ids, first occurrence first."""
     return list(dict.fromkeys(item["request_id"] for item in purge_requests if item["request_id"] is not None))
 
 
-def _send_batches(provider, client, batches, concurrency):
+class _Idempotency:
+    """The ledger entry of (provider, target, key), when a key was given."""
+
+    def __init__(self, provider: Provider, settings: dict[str, Any]) -> None:
+        self.provider = provider
+        self.key = settings["idempotency_key"]
+        self.ledger = self.scope = None
+        self.accepted: dict[str, Any] = {}
+        if self.key is not None:
+            self.ledger = Ledger(settings["idempotency_file"])
+            self.scope = Ledger.scope(provider.name, provider.target_id(), self.key)
+            self.accepted = self.ledger.accepted(self.scope)
+
+    def record(self, purge_requests: list[dict[str, Any]] | None) -> None:
+        if self.ledger is not None:
+            self.ledger.record(self.scope, self.provider.name, self.provider.target_id(), self.key, purge_requests)
+
+
+# --- stage 1: options ----------------------------------------------------------------------------------------------
+def _prepare(params: dict[str, Any]) -> tuple[Provider, dict[str, Any]]:
+    provider = provider_for(params)
+    settings = provider.params
+    if settings["soft_purge"] and not provider.supports_soft_purge:
+        offered = ", ".join(name for name, adapter in PROVIDERS.items() if adapter.supports_soft_purge)
+        raise CdnError("soft_purge is not supported by provider %s (only by %s)" % (provider.name, offered), provider=provider.name)
+    provider.credential_values()  # a missing credential is an error in check mode too
+    return provider, settings
+
+
+# --- stage 2: plan -------------------------------------------------------------------------------------------------
+def _plan(provider: Provider, settings: dict[str, Any], accepted: dict[str, Any]) -> Plan:
+    items = {option: settings.get(option) or [] for option in ITEM_OPTIONS}
+    return plan_purge(provider, items, settings["batch_size"], settings["max_requests"], accepted, purge_all=settings["purge_all"])
+
+
+# --- stage 3: send -------------------------------------------------------------------------------------------------
+def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], concurrency: int) -> list[dict[str, Any]]:
     """Send every batch; return the purge requests, or raise CdnError listing what was accepted.
 
-    The caller passes concurrency 1 for batched providers, which then send in order; ImageKit's one-URL
-    requests run `concurrency` at a time on the one session. After a failure nothing new is started.
+    Batched providers send in order, one at a time; providers whose requests are independent send `concurrency`
+    at a time on the one session. After a failure nothing new is started.
     """
-    initial = PENDING if not provider.synchronous else COMPLETED
-    results = [None] * len(batches)
-    errors = []
+    initial = COMPLETED if provider.synchronous else PENDING
+    results: list[dict[str, Any] | None] = [None] * len(batches)
+    errors: list[tuple[int, CdnError, list[str]]] = []
     stop = threading.Event()
 
-    def send(index):
+    def send(index: int) -> None:
         if stop.is_set():
             return
-        kind, paths = batches[index]
+        batch = batches[index]
         try:
-            request_id = provider.purge(client, kind, paths)
-            results[index] = _purge_request(request_id, paths, initial, client.lost_answers > 0)
+            request_id = provider.purge(client, batch.kind, batch.values)
+            results[index] = _purge_request(request_id, batch.kind, batch.keys, initial, client.lost_answers > 0)
         except CdnError as exc:
-            errors.append((index, exc, paths if client.lost_answers else []))
+            errors.append((index, exc, batch.keys if client.lost_answers else []))
             stop.set()
 
     workers = min(concurrency, len(batches))
@@ -58,30 +112,34 @@ def _send_batches(provider, client, batches, concurrency):
             list(pool.map(send, range(len(batches))))
     accepted = [result for result in results if result is not None]
     if errors:
-        errors.sort(key=lambda item: item[0])
-        first = errors[0][1]
-        purged = [path for result in accepted for path in result["paths"]]
-        done = set(purged)
-        remaining = [path for _kind, paths in batches for path in paths if path not in done]
-        more = " (%d purge requests failed)" % len(errors) if len(errors) > 1 else ""
-        raise CdnError(
-            "%s%s; %d of %d purge requests were accepted before the failure" % (first.message, more, len(accepted), len(batches)),
-            provider=provider.name,
-            http_status=first.http_status,
-            provider_message=first.provider_message,
-            details={
-                "purge_requests": accepted,
-                "request_ids": _distinct_ids(accepted),
-                "paths_purged": purged,
-                "paths_remaining": remaining,
-                # Sent, answer lost, then failed: the provider may have accepted these (they are in paths_remaining too).
-                "paths_uncertain": [path for _index, _exc, lost in errors for path in lost],
-            },
-        )
+        raise _partial_failure(provider, batches, accepted, errors)
     return accepted
 
 
-def wait_for(provider, poll, statuses, params):
+def _partial_failure(provider: Provider, batches: list[Batch], accepted: list[dict[str, Any]], errors: list[tuple[int, CdnError, list[str]]]) -> CdnError:
+    errors.sort(key=lambda item: item[0])
+    first = errors[0][1]
+    purged = [path for result in accepted for path in result["paths"]]
+    done = set(purged)
+    more = " (%d purge requests failed)" % len(errors) if len(errors) > 1 else ""
+    return CdnError(
+        "%s%s; %d of %d purge requests were accepted before the failure" % (first.message, more, len(accepted), len(batches)),
+        provider=provider.name,
+        http_status=first.http_status,
+        provider_message=first.provider_message,
+        details={
+            "purge_requests": accepted,
+            "request_ids": _distinct_ids(accepted),
+            "paths_purged": purged,
+            "paths_remaining": [key for batch in batches for key in batch.keys if key not in done],
+            # Sent, answer lost, then failed: the provider may have accepted these (they are in paths_remaining too).
+            "paths_uncertain": [path for _index, _exc, lost in errors for path in lost],
+        },
+    )
+
+
+# --- stage 5: wait -------------------------------------------------------------------------------------------------
+def wait_for(provider: Provider, poll: Callable[[list[str]], dict[str, str]], statuses: dict[str, str], params: dict[str, Any]) -> dict[str, str]:
     """Poll until every id is Completed; return {id: vendor status}. Past wait_timeout raise, naming the Pending ones.
 
     statuses holds what is known now; poll(pending_ids) returns fresh words for those ids.
@@ -102,98 +160,72 @@ def wait_for(provider, poll, statuses, params):
         statuses.update(poll(pending))
 
 
-def _status_list(provider, statuses):
+def _status_list(provider: Provider, statuses: dict[str, str]) -> list[dict[str, Any]]:
     return [{"request_id": request_id, "status": provider.contract_status(word), "provider_status": word} for request_id, word in statuses.items()]
 
 
-def _diff(provider, paths, purge_all):
-    after = "<the whole %s target>\n" % provider.name if purge_all else "".join(path + "\n" for path in paths)
+def _wait_for_purges(provider: Provider, client: ApiClient, result: dict[str, Any], settings: dict[str, Any], workers: int) -> None:
+    ids = result["request_ids"]
+    try:
+        statuses = wait_for(provider, lambda pending: provider.statuses(client, pending, workers), provider.statuses(client, ids, workers), settings)
+    except CdnError as exc:
+        exc.details.update(purge_requests=result["purge_requests"], request_ids=ids, api_requests=client.requests_sent)
+        raise
+    for purge_request in result["purge_requests"]:
+        purge_request["status"] = provider.contract_status(statuses[purge_request["request_id"]])
+    result["status"] = COMPLETED
+
+
+def _diff(provider: Provider, plan: Plan) -> dict[str, str]:
+    whole = any(batch.kind == ALL for batch in plan.batches)
+    after = "<the whole %s target>\n" % provider.name if whole else "".join(path + "\n" for path in plan.paths)
     return {"before": "", "after": after, "before_header": "%s cache" % provider.name, "after_header": "purged"}
 
 
-def run_purge(params, check_mode=False, diff=False):
+def run_purge(params: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
     """The cdn_purge module: the result dict, or CdnError."""
-    provider = provider_for(params)
-    purge_all = params["purge_all"]
-    # Checked on values, not on presence: templates often pass purge_all: false beside paths.
-    if purge_all and params["paths"]:
-        raise CdnError("paths and purge_all=true are mutually exclusive: purge_all purges everything, give no paths with it")
-    if purge_all and not provider.supports_purge_all:
-        raise CdnError("purge_all is not supported by provider %s (it has no purge-all API); list paths or prefixes" % provider.name, provider=provider.name)
-    if params["soft_purge"] and not provider.supports_soft_purge:
-        raise CdnError("soft_purge is only supported by provider 5centscdn, not by %s" % provider.name, provider=provider.name)
-    provider.credential_values()  # a missing credential is an error in check mode too
+    provider, settings = _prepare(params)
+    idempotency = _Idempotency(provider, settings)
+    plan = _plan(provider, settings, idempotency.accepted)
 
-    key = params["idempotency_key"]
-    ledger = scope = None
-    accepted = {}
-    if key is not None:
-        ledger = Ledger(params["idempotency_file"])
-        scope = Ledger.scope(provider.name, provider.target_id(), key)
-        accepted = ledger.accepted(scope)
-
-    batch_size = params["batch_size"] or provider.default_batch_size
-    if purge_all:
-        skipped = [{"path": PURGE_ALL, "reason": SKIP_ACCEPTED, "request_id": accepted[PURGE_ALL]}] if PURGE_ALL in accepted else []
-        plan_paths, batches = [], ([] if skipped else [("all", [])])
-    else:
-        plan = plan_purge(provider, params["paths"] or [], batch_size, params["max_requests"], accepted)
-        skipped, plan_paths, batches = plan.skipped, plan.paths, plan.batches
-
-    recorded_ids = _distinct_ids(item for item in skipped if item["reason"] == SKIP_ACCEPTED)
-    result = {
-        "changed": bool(batches),
+    recorded_ids = _distinct_ids(item for item in plan.skipped if item["reason"] == SKIP_ACCEPTED)
+    result: dict[str, Any] = {
+        "changed": bool(plan.batches),
         "provider": provider.name,
-        "paths": plan_paths,
-        # The contract calls this "skipped", but a truthy "skipped" makes Ansible report the task as skipped.
-        "skipped_paths": skipped,
+        "paths": plan.paths,
+        # The contract once called this "skipped", but a truthy "skipped" makes Ansible report the task as skipped.
+        "skipped_paths": plan.skipped,
         "purge_requests": [],
         "request_ids": recorded_ids,
         "status": COMPLETED if provider.synchronous or not recorded_ids else PENDING,
         "api_requests": 0,
     }
-    if diff and batches:
-        result["diff"] = _diff(provider, plan_paths, purge_all)
+    if diff and plan.batches:
+        result["diff"] = _diff(provider, plan)
     # Nothing to send: done, unless the caller waits on purges an earlier run submitted under the key.
-    wait_on_recorded = params["wait"] and recorded_ids and not provider.synchronous
-    if check_mode or not (batches or wait_on_recorded):
-        result["purge_requests"] = [_purge_request(None, paths, PENDING) for _kind, paths in batches]
-        if batches:
+    wait_on_recorded = settings["wait"] and recorded_ids and not provider.synchronous
+    if check_mode or not (plan.batches or wait_on_recorded):
+        result["purge_requests"] = [_purge_request(None, batch.kind, batch.keys, PENDING) for batch in plan.batches]
+        if plan.batches:
             result["status"] = PENDING
         return result
 
-    workers = params["concurrency"] if provider.max_batch_size == 1 else 1
-    client = api_client(provider, params, pool_size=workers)
+    workers = settings["concurrency"] if provider.concurrent else 1
+    client = api_client(provider, settings, pool_size=workers)
     try:
         try:
-            if not batches:
-                purge_requests = []
-            elif purge_all:
-                provider.purge_everything(client)
-                purge_requests = [_purge_request(None, [], COMPLETED, client.lost_answers > 0)]
-            else:
-                purge_requests = _send_batches(provider, client, batches, workers)
+            purge_requests = _send_batches(provider, client, plan.batches, workers)
         except CdnError as exc:
-            if ledger is not None:
-                ledger.record(scope, provider.name, provider.target_id(), key, exc.details.get("purge_requests"))
+            idempotency.record(exc.details.get("purge_requests"))
             exc.details["api_requests"] = client.requests_sent
             raise
-        if ledger is not None:
-            ledger.record(scope, provider.name, provider.target_id(), key, purge_requests)
+        idempotency.record(purge_requests)
         result["purge_requests"] = purge_requests
         result["request_ids"] = list(dict.fromkeys(_distinct_ids(purge_requests) + recorded_ids))
         if provider.synchronous:
             result["status"] = COMPLETED
-        elif params["wait"]:
-            try:
-                ids = result["request_ids"]
-                statuses = wait_for(provider, lambda pending: provider.statuses(client, pending, workers), provider.statuses(client, ids, workers), params)
-            except CdnError as exc:
-                exc.details.update(purge_requests=purge_requests, request_ids=result["request_ids"], api_requests=client.requests_sent)
-                raise
-            for purge_request in purge_requests:
-                purge_request["status"] = provider.contract_status(statuses[purge_request["request_id"]])
-            result["status"] = COMPLETED
+        elif settings["wait"]:
+            _wait_for_purges(provider, client, result, settings, workers)
         else:
             result["status"] = PENDING
         result["api_requests"] = client.requests_sent
@@ -202,13 +234,15 @@ def run_purge(params, check_mode=False, diff=False):
         client.close()
 
 
-def run_status(params):
+def run_status(params: dict[str, Any]) -> dict[str, Any]:
     """The cdn_purge_status module: the result dict, or CdnError."""
     provider = provider_for(params)
-    request_ids = [params["request_id"]] if params["request_id"] is not None else params["request_ids"]
-    if provider.synchronous:
-        provider.statuses(None, request_ids or [])  # raises: these providers have no status API
-    if request_ids is None and not provider.supports_purge_list:
+    settings = provider.params
+    request_ids = [settings["request_id"]] if settings["request_id"] is not None else settings["request_ids"]
+    if provider.status_model == STATUS_NONE:
+        raise provider.no_status_api()
+    listing = provider.status_model == STATUS_LIST
+    if request_ids is None and not listing:
         raise CdnError("give request_id or request_ids: provider %s cannot list its purge requests" % provider.name, provider=provider.name)
     if request_ids is not None:
         if not request_ids:
@@ -218,12 +252,12 @@ def run_status(params):
             provider.check_request_id(request_id)
 
     concurrency = min(MAX_STATUS_CONCURRENCY, len(request_ids or [None]))
-    client = api_client(provider, params, pool_size=concurrency)
-    listed = {}
+    client = api_client(provider, settings, pool_size=concurrency)
+    listed: dict[str, dict[str, Any]] = {}
 
-    def poll(pending):
-        if not provider.supports_purge_list:
-            return provider.statuses(client, pending, concurrency)
+    def poll(pending: list[str] | None) -> dict[str, str]:
+        if not listing:
+            return provider.statuses(client, pending or [], concurrency)
         # One list call answers for every id.
         entries = provider.purge_list(client)
         listed.clear()
@@ -232,11 +266,11 @@ def run_status(params):
 
     try:
         statuses = poll(request_ids)
-        if params["wait"]:
-            statuses = wait_for(provider, poll, statuses, params)
-        result = {"changed": False, "provider": provider.name, "statuses": _status_list(provider, statuses)}
+        if settings["wait"]:
+            statuses = wait_for(provider, poll, statuses, settings)
+        result: dict[str, Any] = {"changed": False, "provider": provider.name, "statuses": _status_list(provider, statuses)}
         result["status"] = COMPLETED if all(item["status"] == COMPLETED for item in result["statuses"]) else PENDING
-        if provider.supports_purge_list:
+        if listing:
             result["purges"] = [
                 {key: entry[key] for key in ("request_id", "created_at", "status", "paths")} for entry in listed.values() if entry["request_id"] in statuses
             ]

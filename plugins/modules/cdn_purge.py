@@ -4,14 +4,16 @@
 
 DOCUMENTATION = r"""
 module: cdn_purge
-short_description: Purge CDN caches on ImageKit, ImageMash, 5centsCDN or Gotipath
+short_description: Purge CDN caches (files, prefixes, cache tags, hosts or everything) on any supported CDN
 version_added: 0.1.0
 description:
-  - Purges paths, prefixes or a whole zone from a CDN cache, with one set of options for every provider.
-  - Before anything is sent, paths are validated by the provider's rules, exact duplicates are dropped, paths
+  - Purges files, prefixes, cache tags, hosts, CP codes or a whole zone from a CDN cache, with one set of options for
+    every provider. Each item is sent as the provider's own purge kind; a kind the provider lacks is an error naming
+    what it offers instead.
+  - Before anything is sent, every item is validated by the provider's rules, exact duplicates are dropped, paths
     covered by a prefix purge in the same call are dropped, and the rest is split into batches of at most the
-    provider's limit. An invalid path fails the task naming the path and the rule; nothing is sent.
-  - With O(idempotency_key), every path the provider accepted is recorded in a ledger, and a later run with the
+    provider's limit per kind. An invalid item fails the task naming the item and the rule; nothing is sent.
+  - With O(idempotency_key), every item the provider accepted is recorded in a ledger, and a later run with the
     same key sends only what was not accepted yet. A run that failed part-way resumes where it stopped.
   - Failed requests are retried with exponential backoff (see O(retries)); a failure after some purge requests were
     accepted returns what was accepted (RV(purge_requests)) and what was not (C(paths_purged), C(paths_remaining)).
@@ -19,65 +21,34 @@ author:
   - cdnops engineers (@cdnops)
 extends_documentation_fragment:
   - cdnops.cdn.common
+  - cdnops.cdn.providers
+  - cdnops.cdn.providers.purge
+  - cdnops.cdn.attributes
+  - cdnops.cdn.attributes.actiongroup
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Sends no request and writes no ledger; returns the plan.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: Shows the paths that are (or would be) purged.
-  action_group:
-    description: Use C(group/cdnops.cdn.cdn) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - cdnops.cdn.cdn
+    details: Shows the items that are (or would be) purged.
 options:
-  paths:
-    description:
-      - Paths to purge, like V(/img/logo.png); for O(provider=imagekit) also absolute URLs.
-      - A trailing V(*) asks for a prefix purge (ImageKit wildcard, Gotipath pattern). Every ImageMash path is
-        already a prefix, so the V(*) is dropped there; 5centsCDN has no prefix purge.
-      - "Path rules: ImageKit wildcards need two folder levels, 15 characters or a file name with extension;
-        ImageMash paths need a file extension, 15 characters or two folders; every path starts with C(/) and has
-        no white space or control characters."
-    type: list
-    elements: str
-    default: []
-  purge_all:
-    description:
-      - Purge the whole zone (5centsCDN) or distribution (Gotipath). An error for ImageKit and ImageMash, which
-        have no purge-all API.
-      - V(true) and a non-empty O(paths) are mutually exclusive.
-    type: bool
-    default: false
-  soft_purge:
-    description:
-      - O(provider=5centscdn) only. Send C(delete=false), marking the cache stale instead of deleting it.
-    type: bool
-    default: false
-  batch_size:
-    description:
-      - Paths per purge request. Defaults to the provider's limit; never above a documented maximum.
-      - ImageKit takes 1; ImageMash and 5centsCDN default to 100; Gotipath takes at most 100 URLs and 10 patterns.
-    type: int
   concurrency:
     description:
-      - Purge requests in flight at once, for providers that take one path per request (ImageKit).
+      - Purge requests in flight at once, for providers whose requests are independent (one item per request).
       - Also bounds concurrent status polls.
     type: int
     default: 8
   max_requests:
     description:
       - Refuse, before sending anything, a purge that needs more purge requests than this.
-      - ImageKit bills 1000 purge requests a month; the message says how many it would need and suggests a prefix.
+      - The message says how many it would need and suggests a prefix.
     type: int
     default: 1000
   idempotency_key:
     description:
-      - Record every accepted path under (provider, target, key) in O(idempotency_file).
-      - A later run with the same key sends only the paths not yet accepted; when all were, it sends nothing and
+      - Record every accepted item under (provider, target, key) in O(idempotency_file).
+      - A later run with the same key sends only the items not yet accepted; when all were, it sends nothing and
         reports C(changed=false) with the recorded request ids (with O(wait=true) it waits for those).
       - Without a key every run purges.
     type: str
@@ -163,18 +134,19 @@ provider:
   sample: imagekit
 paths:
   description:
-    - The normalised paths submitted (planned, in check mode), after dropping duplicates, covered paths and paths
-      already accepted under the idempotency key. ImageKit paths are full URLs.
+    - The normalised items submitted (planned, in check mode), after dropping duplicates, covered paths and items
+      already accepted under the idempotency key. Paths are full URLs for providers that purge by URL; tags, hosts
+      and CP codes appear as C(tag:NAME), C(host:NAME) and C(cp_code:N).
   returned: always
   type: list
   elements: str
   sample: [https://ik.imagekit.io/demo/img/logo.png]
 skipped_paths:
   description:
-    - Paths not sent, each with the reason C(duplicate), C(covered_by_prefix) (with C(covered_by)) or
+    - Items not sent, each with the reason C(duplicate), C(covered_by_prefix) (with C(covered_by)) or
       C(already_accepted) (with the recorded C(request_id)).
-    - The design contract names this C(skipped); Ansible reserves that result key (a non-empty C(skipped) marks the
-      whole task as skipped), so it is returned as C(skipped_paths).
+    - Not called C(skipped), because Ansible reserves that result key (a non-empty C(skipped) marks the whole task
+      as skipped).
   returned: always
   type: list
   elements: dict
@@ -182,14 +154,15 @@ skipped_paths:
 purge_requests:
   description:
     - One entry per purge request, with C(request_id) (null where the provider returns none, and in check mode),
-      C(paths), C(status) (V(Completed) or V(Pending)) and C(maybe_accepted_twice).
+      C(kind) (V(url), V(prefix), V(tag), V(host), V(cp_code) or V(all)), C(paths) (its items, named as in RV(paths)),
+      C(status) (V(Completed) or V(Pending)) and C(maybe_accepted_twice).
     - "C(maybe_accepted_twice) is V(true) when an answer was lost after the request went out (a dropped connection
       or a read timeout) and the request was sent again, so the provider may have accepted it twice."
     - On failure, the purge requests accepted before it.
   returned: always
   type: list
   elements: dict
-  sample: [{request_id: 598821f949c0a938d57563bd, paths: [https://ik.imagekit.io/demo/img/logo.png], status: Pending,
+  sample: [{request_id: 598821f949c0a938d57563bd, kind: url, paths: [https://ik.imagekit.io/demo/img/logo.png], status: Pending,
             maybe_accepted_twice: false}]
 request_ids:
   description: The non-null request ids, including those recorded earlier under the idempotency key.
@@ -199,8 +172,8 @@ request_ids:
   sample: [598821f949c0a938d57563bd]
 status:
   description:
-    - V(Completed) or V(Pending) overall. 5centsCDN and Gotipath purge synchronously and report V(Completed);
-      ImageKit and ImageMash report V(Pending) unless O(wait=true).
+    - V(Completed) or V(Pending) overall. Providers that purge synchronously report V(Completed); the others report
+      V(Pending) unless O(wait=true).
   returned: always
   type: str
   sample: Completed
@@ -249,6 +222,9 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._runner import run_purg
 # This module's own options; argument_spec() adds the common ones (doc fragment cdnops.cdn.common).
 OPTIONS = dict(
     paths=dict(type="list", elements="str", default=[]),
+    tags=dict(type="list", elements="str", default=[]),
+    hosts=dict(type="list", elements="str", default=[]),
+    cp_codes=dict(type="list", elements="int", default=[]),
     purge_all=dict(type="bool", default=False),
     soft_purge=dict(type="bool", default=False),
     batch_size=dict(type="int"),

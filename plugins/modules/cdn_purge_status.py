@@ -9,27 +9,24 @@ version_added: 0.1.0
 description:
   - Reads the status of the purge requests that M(cdnops.cdn.cdn_purge) returned, and with O(wait=true) polls until
     every one is C(Completed).
-  - For ImageKit each id is read with its own request (concurrently, at most 8 at once); for ImageMash one purge
-    list answers for every id, and without ids the module lists the account's purge requests.
-  - 5centsCDN and Gotipath purge synchronously and have no status API; the module fails with a message that says so.
+  - Providers with a status per id have each id read with its own request (concurrently, at most 8 at once); for
+    providers with a purge list (ImageMash), one list answers for every id, and without ids the module lists the
+    account's purge requests.
+  - Providers that purge synchronously have no status API; the module fails with a message that says so.
   - Never changes anything.
 author:
   - cdnops engineers (@cdnops)
 extends_documentation_fragment:
   - cdnops.cdn.common
+  - cdnops.cdn.providers
+  - cdnops.cdn.attributes
+  - cdnops.cdn.attributes.actiongroup
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: It only reads, so it runs normally in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  action_group:
-    description: Use C(group/cdnops.cdn.cdn) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - cdnops.cdn.cdn
 options:
   request_id:
     description:

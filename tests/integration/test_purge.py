@@ -64,7 +64,8 @@ def test_check_mode_returns_the_plan(ansible, emulator, provider):
     run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider], batch_size=1)], "--check")
     result = run.task("purge")
     assert result["changed"] is True and result["api_requests"] == 0
-    expected = [{"request_id": None, "paths": [path], "status": "Pending", "maybe_accepted_twice": False} for path in SENT[provider]]
+    kind = "prefix" if provider == "imagemash" else "url"  # every ImageMash path is a prefix
+    expected = [{"request_id": None, "kind": kind, "paths": [path], "status": "Pending", "maybe_accepted_twice": False} for path in SENT[provider]]
     assert result["purge_requests"] == expected
     assert emulator.log() == []
 
@@ -97,7 +98,7 @@ def test_soft_purge_on_5centscdn_and_vod_zones(ansible, emulator):
     (entry,) = emulator.purges("5centscdn")
     assert entry["path"] == "/v2/zones/vod/pull/7/purge" and entry["query"] == {"delete": "false"}
     run = ansible.playbook([purge_task(ansible, "gotipath", paths=["/a"], soft_purge=True)])
-    assert "soft_purge is only supported by provider 5centscdn, not by gotipath" in run.task("purge")["msg"]
+    assert "soft_purge is not supported by provider gotipath (only by 5centscdn, fastly)" in run.task("purge")["msg"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ import requests
 import yaml
 from emulator_support import CREDENTIALS, ROOT, TARGETS
 
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS
+
 EP = TARGETS["imagekit"]["url_endpoint"]
 SITE = ROOT / "playbooks" / "files" / "site"
 DEPLOY_SITE = str(ROOT / "playbooks" / "deploy_site.yml")
@@ -108,8 +110,8 @@ def test_purge_playbook_purges_every_provider_then_waits(ansible, emulator):
     assert sorted(status["request_id"] for status in waited[0]["statuses"]) == sorted(entry["request_id"] for entry in emulator.purges("imagekit"))
     submitted = item_results(run, PURGE_TASK)
     assert submitted[3].get("skipped") is True and submitted[2]["status"] == "Completed"
-    # Loop labels name provider and target, never the target dict; no credential is printed, even with -v.
-    assert "(item=imagekit %s)" % EP in run.stdout and "(item=5centscdn 42)" in run.stdout
+    # Loop labels name provider and target position, never the target dict; no credential is printed, even with -v.
+    assert "(item=imagekit (target 1))" in run.stdout and "(item=5centscdn (target 3))" in run.stdout
     for secret in secrets("imagekit", "gotipath", "imagemash", "5centscdn"):
         assert secret not in run.output
 
@@ -247,7 +249,7 @@ def test_deploy_site_purges_what_changed_and_nothing_on_a_rerun(ansible, emulato
                 "cdn_purge_wait": "maybe",
                 "cdn_purge_paths": {"a": 1},
                 "cdn_purge_targets": [
-                    {"provider": "akamai"},
+                    {"provider": "no-such-cdn"},
                     {"provider": "5centscdn"},
                     {"provider": "gotipath", "distribution_id": "292e5d7f-a8b9-41a0-bdf0-e70347709c6f", "zone_id": "forty-two"},
                     {"provider": "imagekit", "url-endpoint": EP},
@@ -256,7 +258,7 @@ def test_deploy_site_purges_what_changed_and_nothing_on_a_rerun(ansible, emulato
             [
                 "cdn_purge_wait",
                 "cdn_purge_paths",
-                "value of provider must be one of: 5centscdn, gotipath, imagekit, imagemash, got: akamai found in cdn_purge_targets",
+                "value of provider must be one of: %s, got: no-such-cdn found in cdn_purge_targets" % ", ".join(sorted(PROVIDERS)),
                 "provider is 5centscdn but all of the following are missing: zone_id found in cdn_purge_targets",
                 "zone_id",
                 "cdn_purge_targets.url-endpoint. Supported parameters include: ",

@@ -3,7 +3,8 @@ import pytest
 
 def base_params(**overrides):
     # Imported here: this conftest loads before pytest-ansible puts the collection on the path.
-    from ansible_collections.cdnops.cdn.plugins.module_utils._options import default_params
+    from module_params import default_params
+
     from ansible_collections.cdnops.cdn.plugins.modules.cdn_purge import OPTIONS
 
     return default_params(OPTIONS, **dict({"provider": "imagekit", "api_key": "unit-test-key"}, **overrides))

@@ -25,6 +25,10 @@ class FakeClient:
         self.calls.append((method, path, kwargs))
         return self.answers.pop(0)
 
+    @staticmethod
+    def error_message(response):
+        return response.text
+
 
 def test_imagekit_request_and_status(make_params):
     adapter = provider_for(make_params("imagekit", api_key="private_key"))
@@ -83,7 +87,7 @@ def test_fivecentscdn_requests(make_params):
     adapter = provider_for(make_params("5centscdn", zone_type="vod", zone_id=7, soft_purge=True))
     client = FakeClient(answer(200, {"result": "success", "message": "Zone Purged"}), answer(200, {"result": "success"}))
     assert adapter.purge(client, "url", ["/a.mp4"]) is None
-    adapter.purge_everything(client)
+    adapter.purge(client, "all", [])
     assert client.calls[0] == ("POST", "/v2/zones/vod/pull/7/purge", {"params": {"delete": "false"}, "json": {"files": ["/a.mp4"]}})
     assert client.calls[1] == ("POST", "/v2/zones/vod/pull/7/purge", {"params": {"delete": "false"}, "json": None})
     with pytest.raises(CdnError, match="did not confirm"):
@@ -95,8 +99,8 @@ def test_gotipath_requests(make_params):
     headers, _auth = adapter.client_settings(adapter.credential_values())
     assert headers["X-Auth-ApiKey"] == "g-key" and headers["X-Auth-ClientId"] == "client-uuid"
     client = FakeClient(answer(200, {}), answer(200, {}))
-    adapter.purge(client, "pattern", ["/a/*"])
-    adapter.purge_everything(client)
+    adapter.purge(client, "prefix", ["/a/*"])
+    adapter.purge(client, "all", [])
     url = "/v1/distributions/292e5d7f-a8b9-41a0-bdf0-e70347709c6f/purges"
     assert client.calls == [
         ("POST", url, {"json": {"type": "pattern", "paths": ["/a/*"]}}),

@@ -14,6 +14,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._http import (
     provider_error_message,
     validate_base_url,
 )
+from ansible_collections.cdnops.cdn.plugins.module_utils._options import provider_for
 
 
 @pytest.mark.parametrize(
@@ -45,8 +46,9 @@ def response(status, body=b"", headers=None):
     return HTTPResponse(body=body, headers=headers or {}, status=status, preload_content=False)
 
 
-def test_retry_after_seconds_and_rl_ttl():
-    retry = CountingRetry(total=3, status_forcelist=(429,), counter=RequestCounter())
+def test_retry_after_seconds_and_rl_ttl(make_params):
+    imagemash = provider_for(make_params("imagemash"))
+    retry = CountingRetry(total=3, status_forcelist=(429,), counter=RequestCounter(), rate_limit_wait=imagemash.retry_after)
     assert retry.get_retry_after(response(429, headers={"Retry-After": "2"})) == 2
     assert retry.get_retry_after(response(429, headers={"rl-ttl": "7"})) == 7
     assert retry.get_retry_after(response(503, headers={"rl-ttl": "7"})) is None
@@ -122,18 +124,18 @@ def flaky_server():
     server.server_close()
 
 
-def test_client_retries_and_counts_every_request(flaky_server, monkeypatch):
+def test_client_retries_and_counts_every_request(flaky_server, monkeypatch, make_params):
     monkeypatch.setattr(_http, "BACKOFF_FACTOR", 0.01)
     _Flaky.answers = [(503, {}), (429, {"rl-ttl": "0"}), (200, {})]
-    client = ApiClient("imagemash", "http://127.0.0.1:%d" % flaky_server.server_port, retries=3)
+    client = ApiClient(provider_for(make_params("imagemash")), "http://127.0.0.1:%d" % flaky_server.server_port, retries=3)
     assert client.request("POST", "/x", "purge", json={}).json() == {"ok": True}
     assert client.requests_sent == 3
 
 
-def test_client_stops_at_retries_and_names_the_last_error(flaky_server, monkeypatch):
+def test_client_stops_at_retries_and_names_the_last_error(flaky_server, monkeypatch, make_params):
     monkeypatch.setattr(_http, "BACKOFF_FACTOR", 0.01)
     _Flaky.answers = [(503, {}), (502, {}), (500, {})]
-    client = ApiClient("gotipath", "http://127.0.0.1:%d" % flaky_server.server_port, retries=2)
+    client = ApiClient(provider_for(make_params("gotipath")), "http://127.0.0.1:%d" % flaky_server.server_port, retries=2)
     with pytest.raises(CdnError) as caught:
         client.request("POST", "/x", "url purge of 1 paths")
     assert client.requests_sent == 3
@@ -141,12 +143,12 @@ def test_client_stops_at_retries_and_names_the_last_error(flaky_server, monkeypa
     assert caught.value.message == "gotipath: url purge of 1 paths failed after 2 retries: HTTP 500 Internal Server Error: slow down"
 
 
-def test_client_connection_refused_is_a_clear_error(monkeypatch):
+def test_client_connection_refused_is_a_clear_error(monkeypatch, make_params):
     monkeypatch.setattr(_http, "BACKOFF_FACTOR", 0.0)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     port = server.server_port
     server.server_close()
-    client = ApiClient("imagekit", "http://127.0.0.1:%d" % port, retries=1, secrets=("k3y-value",))
+    client = ApiClient(provider_for(make_params("imagekit")), "http://127.0.0.1:%d" % port, retries=1, secrets=("k3y-value",))
     with pytest.raises(CdnError) as caught:
         client.request("GET", "/v1/files/purge/abc", "status of purge request abc")
     assert "could not get an answer from http://127.0.0.1:%d" % port in caught.value.message

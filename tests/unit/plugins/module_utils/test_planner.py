@@ -11,9 +11,14 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._planner import MAX_PAT
 EP = "https://ik.imagekit.io/demo"
 
 
+def pairs(result):
+    """The batches as (kind, item keys) pairs."""
+    return [(batch.kind, batch.keys) for batch in result.batches]
+
+
 def plan(make_params, provider, paths, batch_size=None, max_requests=1000, accepted=None, **options):
     adapter = provider_for(make_params(provider, **options))
-    return plan_purge(adapter, paths, batch_size or adapter.default_batch_size, max_requests, accepted)
+    return plan_purge(adapter, {"paths": paths}, batch_size, max_requests, accepted)
 
 
 def reasons(result):
@@ -65,7 +70,7 @@ def test_imagekit_relative_path_needs_url_endpoint(make_params):
 
 def test_imagekit_one_url_per_request_and_no_bigger_batches(make_params):
     result = plan(make_params, "imagekit", ["/a.png", "/b.png", "/c.png"])
-    assert result.batches == [("url", [EP + "/a.png"]), ("url", [EP + "/b.png"]), ("url", [EP + "/c.png"])]
+    assert pairs(result) == [("url", [EP + "/a.png"]), ("url", [EP + "/b.png"]), ("url", [EP + "/c.png"])]
     with pytest.raises(CdnError, match="batch_size=2 is above imagekit's documented maximum of 1"):
         plan(make_params, "imagekit", ["/a.png"], batch_size=2)
 
@@ -99,7 +104,7 @@ def test_imagemash_every_path_is_a_prefix(make_params):
 def test_imagemash_batches_of_100_by_default(make_params):
     paths = ["/img/big/file%04d.png" % number for number in range(250)]
     result = plan(make_params, "imagemash", paths)
-    assert [len(batch) for _kind, batch in result.batches] == [100, 100, 50]
+    assert [len(batch) for _kind, batch in pairs(result)] == [100, 100, 50]
 
 
 # --- 5centsCDN and Gotipath -----------------------------------------------------------------------
@@ -107,14 +112,14 @@ def test_fivecentscdn_has_no_prefix_purge(make_params):
     with pytest.raises(CdnError, match="5centsCDN has no prefix or wildcard purge"):
         plan(make_params, "5centscdn", ["/videos/*"])
     result = plan(make_params, "5centscdn", ["/videos/a.mp4", "/videos/a.mp4", "/b.png"], batch_size=1)
-    assert result.batches == [("url", ["/videos/a.mp4"]), ("url", ["/b.png"])]
+    assert pairs(result) == [("url", ["/videos/a.mp4"]), ("url", ["/b.png"])]
 
 
 def test_gotipath_splits_urls_and_patterns_by_their_limits(make_params):
     urls = ["/page/%d.html" % number for number in range(150)]
     patterns = ["/assets/%d/*" % number for number in range(15)]
     result = plan(make_params, "gotipath", urls + patterns)
-    assert [(kind, len(batch)) for kind, batch in result.batches] == [("url", 100), ("url", 50), ("pattern", 10), ("pattern", 5)]
+    assert [(kind, len(batch)) for kind, batch in pairs(result)] == [("url", 100), ("url", 50), ("prefix", 10), ("prefix", 5)]
     with pytest.raises(CdnError, match="batch_size=101 is above gotipath's documented maximum of 100"):
         plan(make_params, "gotipath", urls, batch_size=101)
 
@@ -122,7 +127,7 @@ def test_gotipath_splits_urls_and_patterns_by_their_limits(make_params):
 def test_gotipath_pattern_covers_urls_and_keeps_query_strings(make_params):
     result = plan(make_params, "gotipath", ["/assets/*", "/assets/app.js?v=2", "/index.html?utm=x", "/img/*.png"])
     assert result.paths == ["/assets/*", "/index.html?utm=x", "/img/*.png"]
-    assert [kind for kind, _batch in result.batches] == ["url", "pattern"]
+    assert [kind for kind, _batch in pairs(result)] == ["url", "prefix"]
 
 
 def test_gotipath_refuses_domains(make_params):
