@@ -40,6 +40,9 @@ lint: collection
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline roles/ playbooks/
+	# What is derived from the provider adapters (doc fragment, role options, README table) must be up to date.
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python scripts/gen_provider_docs.py --check
+	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p ansible_collections.cdnops.cdn.plugins.module_utils
 
 unit: collection
 	$(BIN)/python -m pytest tests/unit tests/emulator -q

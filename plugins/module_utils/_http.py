@@ -22,8 +22,8 @@ try:
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    Retry = object  # keeps the class statement below importable; the module fails with missing_required_lib
-    ProtocolError = ReadTimeoutError = None
+    Retry = object  # type: ignore[misc,assignment] # keeps the class below importable; the module fails with missing_required_lib
+    ProtocolError = ReadTimeoutError = None  # type: ignore[misc,assignment]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 LOST_ANSWER_ERRORS = tuple(error for error in (ReadTimeoutError, ProtocolError) if error is not None)

@@ -113,7 +113,7 @@ def _drop_covered(planned: list[PlannedItem], skipped: list[dict[str, Any]]) -> 
         return planned
     # In sorted order every string that starts with p directly follows p, so a prefix is covered
     # exactly when it starts with the last prefix kept.
-    kept = []
+    kept: list[str] = []
     for prefix in prefixes:
         if not (kept and prefix.startswith(kept[-1])):
             kept.append(prefix)

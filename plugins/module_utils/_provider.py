@@ -200,10 +200,10 @@ class Provider:
     def check_options(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         """Options of other providers are an error; required target options must be given."""
         used = self.option_names()
-        for option in sorted(all_options - used):
-            if params.get(option) is not None:
+        for name in sorted(all_options - used):
+            if params.get(name) is not None:
                 raise CdnError(
-                    "option %s is not used by provider %s (it takes %s)" % (option, self.name, ", ".join(sorted(used)) or "no target options"),
+                    "option %s is not used by provider %s (it takes %s)" % (name, self.name, ", ".join(sorted(used)) or "no target options"),
                     provider=self.name,
                 )
         for option in self.target_options():
@@ -297,7 +297,7 @@ class Provider:
 
     def make_batches(self, items: list[PlannedItem], batch_size: int | None) -> list[Batch]:
         """Split planned items into purge requests: per kind, in KINDS order, chunks of the kind's batch size."""
-        batches = []
+        batches: list[Batch] = []
         for kind in KINDS:
             of_kind = [item for item in items if item.kind == kind]
             if of_kind:

@@ -1,4 +1,5 @@
 import pytest
+from cases import module_options
 
 
 def base_params(**overrides):
@@ -10,20 +11,12 @@ def base_params(**overrides):
     return default_params(OPTIONS, **dict({"provider": "imagekit", "api_key": "unit-test-key"}, **overrides))
 
 
-TARGETS = {
-    "imagekit": dict(url_endpoint="https://ik.imagekit.io/demo"),
-    "imagemash": dict(domain="john.imagemash.io"),
-    "5centscdn": dict(zone_id=42),
-    "gotipath": dict(distribution_id="292e5d7f-a8b9-41a0-bdf0-e70347709c6f", client_id="client-uuid", library_id="library-uuid"),
-}
-
-
 @pytest.fixture(scope="session")
 def make_params():
     """Module params as AnsibleModule would pass them, for one provider with its target."""
 
     def make(provider="imagekit", **overrides):
-        values = dict(TARGETS[provider])
+        values = module_options(provider)
         values.update(overrides)
         return base_params(provider=provider, **values)
 

@@ -95,7 +95,7 @@ def test_fivecentscdn_requests(make_params):
 
 
 def test_gotipath_requests(make_params):
-    adapter = provider_for(make_params("gotipath", api_key="g-key"))
+    adapter = provider_for(make_params("gotipath", api_key="g-key", client_id="client-uuid"))
     headers, _auth = adapter.client_settings(adapter.credential_values())
     assert headers["X-Auth-ApiKey"] == "g-key" and headers["X-Auth-ClientId"] == "client-uuid"
     client = FakeClient(answer(200, {}), answer(200, {}))
