@@ -112,7 +112,8 @@ def convert(markdown, name):
     seen_title = False
     while index < len(lines):
         line = lines[index]
-        if not line.strip():
+        # Blank lines, and HTML comments (the markers of generated blocks), produce nothing.
+        if not line.strip() or (line.startswith("<!--") and line.rstrip().endswith("-->")):
             index += 1
             continue
         heading = re.match(r"^(#{1,4}) (.+)$", line)

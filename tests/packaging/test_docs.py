@@ -8,33 +8,26 @@ import subprocess
 import sys
 
 import yaml
+from cases import CASES
 from pkg_support import ROOT
 
 PROVIDER_SECTION = re.compile(r"^## .*\(`([a-z0-9]+)`\)$")
-# The targets the examples in docs/providers.md are written for.
-TARGETS = {
-    "imagekit": {"url_endpoint": "https://ik.imagekit.io/demo"},
-    "imagemash": {"domain": "john.imagemash.io"},
-    "5centscdn": {"zone_id": 42},
-    "gotipath": {"distribution_id": "292e5d7f-a8b9-41a0-bdf0-e70347709c6f"},
-}
 
 CHECK_PATHS = r"""
 import json, sys
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._options import PROVIDERS
 from ansible_collections.cdnops.cdn.plugins.module_utils._planner import plan_purge
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDER_OPTIONS, PROVIDERS
 
 results = {}
 for provider, target, paths in json.load(sys.stdin):
     # Planning needs no credentials; options another provider uses must stay unset.
-    params = dict(provider=provider, api_key=None, client_id=None, library_id=None, zone_type=None,
-                  soft_purge=False, url_endpoint=None, domain=None, zone_id=None, distribution_id=None)
+    params = dict(dict.fromkeys(PROVIDER_OPTIONS), provider=provider, soft_purge=False, purge_all=False, tags=[])
     params.update(target)
-    adapter = PROVIDERS[provider](params)
+    adapter = PROVIDERS[provider](params, PROVIDER_OPTIONS)
     for path in paths:
         try:
-            plan_purge(adapter, [path], adapter.default_batch_size, 1000)
+            plan_purge(adapter, {"paths": [path]}, None, 1000)
             results["%s %s" % (provider, path)] = "yes"
         except CdnError as exc:
             results["%s %s" % (provider, path)] = "no: " + exc.message
@@ -70,14 +63,14 @@ def test_extra_docs_list_every_guide():
 
 def test_provider_path_examples_match_the_code(tmp_path):
     examples = path_examples()
-    assert sorted(examples) == sorted(TARGETS), "every provider section needs a path examples table"
+    assert sorted(examples) == sorted(CASES), "every provider section needs a path examples table"
     for provider, rows in examples.items():
         assert {valid for _path, valid, _why in rows} == {"yes", "no"}, "%s: examples of both kinds" % provider
     # Import the collection's own planner from the source tree, the way Ansible would.
     namespace = tmp_path / "ansible_collections" / "cdnops"
     namespace.mkdir(parents=True)
     (namespace / "cdn").symlink_to(ROOT)
-    request = [(provider, TARGETS[provider], [path for path, _valid, _why in rows]) for provider, rows in examples.items()]
+    request = [(provider, CASES[provider].TARGET, [path for path, _valid, _why in rows]) for provider, rows in examples.items()]
     completed = subprocess.run(
         [sys.executable, "-c", CHECK_PATHS],
         input=json.dumps(request),
