@@ -44,6 +44,18 @@ def profile_command(outdir, command):
     worker.WorkerProcess._run = profiled_run
     script = shutil.which(command[0]) or command[0]
     sys.argv = [script, *command[1:]]
+    return _run_profiled(os.path.join(outdir, "main.prof"), script)
+
+
+def profile_payload(outdir, payload):
+    # AnsiballZ drops the directory of __main__ (this script's) from sys.path, not the standard library's.
+    sys.argv = [payload]
+    with contextlib.redirect_stdout(io.StringIO()):
+        return _run_profiled(os.path.join(outdir, "module.prof"), payload)
+
+
+def _run_profiled(prof_path, script):
+    """Run script as __main__ under cProfile and write prof_path, whatever happens; return its exit code."""
     profile = cProfile.Profile()
     code = 0
     try:
@@ -51,23 +63,7 @@ def profile_command(outdir, command):
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     finally:
-        profile.dump_stats(os.path.join(outdir, "main.prof"))
-    return code
-
-
-def profile_payload(outdir, payload):
-    # AnsiballZ drops the directory of __main__ (this script's) from sys.path, not the standard library's.
-    sys.argv = [payload]
-    profile = cProfile.Profile()
-    output = io.StringIO()
-    code = 0
-    try:
-        with contextlib.redirect_stdout(output):
-            profile.runcall(runpy.run_path, payload, run_name="__main__")
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        profile.dump_stats(os.path.join(outdir, "module.prof"))
+        profile.dump_stats(prof_path)
     return code
 
 

@@ -1,0 +1,74 @@
+# Copyright: (c) 2026, cdnops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where things are, the sizes of a full and a smoke run, the providers' limits and the targets."""
+
+import hashlib
+import re
+import sys
+import time
+from pathlib import Path
+
+import emulator_support
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks"
+ENTRY = BENCH / "run.py"  # also the measured-command wrapper: run.py --_exec
+PLAYBOOKS = BENCH / "playbooks"
+MODULE = ROOT / "plugins" / "modules" / "cdn_purge.py"
+
+
+def _emulator_account(provider):
+    """The emulator's default target and credentials for one provider (tests/support/emulator_support.py)."""
+    return dict(emulator_support.TARGETS[provider], **emulator_support.CREDENTIALS[provider])
+
+
+IMAGEKIT = _emulator_account("imagekit")
+IMAGEMASH = _emulator_account("imagemash")
+FIVECENTS = _emulator_account("5centscdn")
+GOTIPATH = _emulator_account("gotipath")
+# Batch limits (docs: providers.md): ImageMash and 5centsCDN default to 100 paths, Gotipath 100 URLs / 10 patterns.
+BATCH = 100
+GOTIPATH_PATTERN_BATCH = 10
+
+FULL = {
+    "a": 500,
+    "b": 500,
+    "plan": 100_000,
+    "minimum": 10_000,
+    "wait_imagekit": 500,
+    "wait_imagemash": 10_000,
+    "scaling": (25_000, 50_000, 100_000, 200_000),
+    "repeat": 5,
+    "repeat_c": 3,
+    "repeat_plan": 3,
+}
+SMOKE = {
+    "a": 40,
+    "b": 5,
+    "plan": 2_000,
+    "minimum": 1_000,
+    "wait_imagekit": 20,
+    "wait_imagemash": 1_000,
+    "scaling": (1_000, 2_000, 4_000),
+    "repeat": 1,
+    "repeat_c": 1,
+    "repeat_plan": 1,
+}
+TARGETS = {"b_over_a": 40.0, "a_over_l": 1.5, "plan_seconds": 3.0, "plan_mb": 200.0}
+
+
+def log(message):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), message), file=sys.stderr, flush=True)
+
+
+def default_concurrency():
+    """The module's own default, read from its argument spec so the benchmark follows it."""
+    match = re.search(r"concurrency=dict\(type=\"int\", default=(\d+)\)", MODULE.read_text(encoding="utf-8"))
+    if not match:
+        raise SystemExit("cannot find the concurrency default in %s" % MODULE)
+    return int(match.group(1))
+
+
+def digest(strings):
+    """Same as callback_plugins/bench_result.py."""
+    return hashlib.sha256("\n".join(sorted(strings)).encode("utf-8")).hexdigest()
