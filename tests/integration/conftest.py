@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cases import environment_prefixes
 from emulator_support import CREDENTIALS, ROOT, TARGETS, start_emulator
+
+SCRUBBED_PREFIXES = ("ANSIBLE_", *environment_prefixes())
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +59,8 @@ class Ansible:
         self.ledger = str(workdir / "ledger.json")
         self.env = dict(os.environ)
         for name in list(self.env):
-            if name.startswith(("ANSIBLE_", "IMAGEKIT_", "IMAGEMASH_", "FIVECENTSCDN_", "GOTIPATH_")):
+            # No credential from the developer's environment may reach a test: every provider's variables go.
+            if name.startswith(SCRUBBED_PREFIXES):
                 del self.env[name]
         self.env.update(
             ANSIBLE_COLLECTIONS_PATH=str(workdir / "collections"),

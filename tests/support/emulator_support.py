@@ -11,29 +11,16 @@ import time
 from pathlib import Path
 
 import requests
+from cases import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR = ROOT / "tests" / "emulator" / "cdn_emulator.py"
 TIMEOUT = 10
 
-# The emulator's default credentials and targets (tests/emulator/README.md).
-CREDENTIALS = {
-    "imagekit": {"api_key": "private_emulator_imagekit_key"},
-    "imagemash": {"api_key": "emulator_imagemash_key"},
-    "5centscdn": {"api_key": "emulator_5centscdn_key"},
-    "gotipath": {
-        "api_key": "emulator_gotipath_key",
-        "client_id": "11111111-2222-4333-8444-555555555555",
-        "library_id": "66666666-7777-4888-8999-000000000000",
-    },
-}
-TARGETS = {
-    "imagekit": {"url_endpoint": "https://ik.imagekit.io/demo"},
-    "imagemash": {"domain": "john.imagemash.io"},
-    "5centscdn": {"zone_id": 42},
-    "gotipath": {"distribution_id": "292e5d7f-a8b9-41a0-bdf0-e70347709c6f"},
-}
-PROVIDERS = tuple(TARGETS)
+# The emulator's default credentials and targets, as module options: from the provider case files (tests/support/cases).
+CREDENTIALS = {name: dict(case.CREDENTIALS) for name, case in CASES.items()}
+TARGETS = {name: dict(case.TARGET) for name, case in CASES.items()}
+PROVIDERS = tuple(CASES)
 
 
 class EmulatorStartError(RuntimeError):

@@ -8,10 +8,12 @@ Each case module defines (names in capitals):
     WRONG         a wrong credential (never to be printed)
     ITEMS         option -> values, something valid to purge for every kind the provider has (paths, tags, hosts, cp_codes)
     SENT          option -> what the emulator logs as purged for ITEMS[option] (its log's `purged`)
+    RESULT_PATHS  how the module's results name ITEMS["paths"] (full URLs where the provider purges by URL)
     PREFIX        (paths, covering prefix as sent, the path it drops) for providers with a prefix purge, else None
     INVALID       [(item option, value, words of the message)]: refused before anything is sent
     PURGE_ALL     True when the provider has a purge-all
     QUOTA         (paths, batch_size, quota in purge requests) for the quota-and-resume tests
+    sent(path)    how the emulator logs a relative path once purged
 The case files know the emulator's defaults (tests/emulator/README.md); the consistency test checks them against
 the emulator and the registry, so neither can drift silently.
 """

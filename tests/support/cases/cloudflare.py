@@ -10,6 +10,8 @@ WRONG = {"api_key": "wrong_cloudflare_token"}
 GLOBAL_KEY = {"api_key": "emulator_cloudflare_global_key", "email": "ops@example.com"}
 ITEMS = {"paths": ["/img/a.png", SITE + "/css/site.css?v=2"], "tags": ["release-42", "product-7"], "hosts": ["images.example.com"]}
 SENT = {"paths": [SITE + "/img/a.png", SITE + "/css/site.css?v=2"], "tags": ["release-42", "product-7"], "hosts": ["images.example.com"]}
+# How results (paths, purge_requests[].paths) name ITEMS["paths"].
+RESULT_PATHS = SENT["paths"]
 PREFIX = (["/img/*", "/img/a.png", "/other.png"], "www.example.com/img/", SITE + "/img/a.png")
 INVALID = [
     ("paths", "/img/*.png", "Cloudflare has no wildcards in files"),
@@ -19,3 +21,8 @@ INVALID = [
 ]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], 2, 1)
+
+
+def sent(path):
+    """How the emulator logs a relative path once purged."""
+    return SITE + path

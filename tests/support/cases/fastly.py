@@ -8,6 +8,8 @@ ENV = {"FASTLY_API_TOKEN": "emulator_fastly_token"}
 WRONG = {"api_key": "wrong_fastly_token"}
 ITEMS = {"paths": ["/img/a.png", SITE + "/css/site.css?v=2"], "tags": ["release-42", "product-7"]}
 SENT = {"paths": ["www.example.com/img/a.png", "www.example.com/css/site.css?v=2"], "tags": ["release-42", "product-7"]}
+# How results (paths, purge_requests[].paths) name ITEMS["paths"].
+RESULT_PATHS = [SITE + "/img/a.png", SITE + "/css/site.css?v=2"]
 PREFIX = None
 INVALID = [
     ("paths", "/img/*", "purge it with tags"),
@@ -16,3 +18,8 @@ INVALID = [
 ]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], None, 2)
+
+
+def sent(path):
+    """How the emulator logs a relative path once purged."""
+    return "www.example.com" + path

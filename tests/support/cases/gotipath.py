@@ -15,7 +15,14 @@ ENV = {
 WRONG = {"api_key": "wrong_gotipath_key"}
 ITEMS = {"paths": ["/index.html", "/assets/app.js?v=2"]}
 SENT = {"paths": ["/index.html", "/assets/app.js?v=2"]}
+# How results (paths, purge_requests[].paths) name ITEMS["paths"].
+RESULT_PATHS = SENT["paths"]
 PREFIX = (["/img/*", "/img/a.png", "/other.png"], "/img/*", "/img/a.png")
 INVALID = [("paths", "https://cdn.example.com/a.png", "must start with /")]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], 2, 1)
+
+
+def sent(path):
+    """How the emulator logs a relative path once purged."""
+    return path

@@ -8,6 +8,8 @@ ENV = {"IMAGEKIT_PRIVATE_KEY": "private_emulator_imagekit_key"}
 WRONG = {"api_key": "private_wrong_imagekit_key"}
 ITEMS = {"paths": ["/img/big/a.png", "/img/big/b.png"]}
 SENT = {"paths": [EP + "/img/big/a.png", EP + "/img/big/b.png"]}
+# How results (paths, purge_requests[].paths) name ITEMS["paths"].
+RESULT_PATHS = SENT["paths"]
 PREFIX = (["/img/big/*", "/img/big/a.png", "/other.png"], EP + "/img/big/*", EP + "/img/big/a.png")
 INVALID = [
     ("paths", "/images*", "a wildcard * is allowed once, at the end"),
@@ -16,3 +18,8 @@ INVALID = [
 ]
 PURGE_ALL = False
 QUOTA = ([f"/img/big/q{index}.png" for index in range(5)], None, 2)
+
+
+def sent(path):
+    """How the emulator logs a relative path once purged."""
+    return EP + path
