@@ -10,6 +10,8 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVID
 
 PATHS = {provider: case.ITEMS["paths"] for provider, case in CASES.items()}
 SENT = {provider: case.SENT["paths"] for provider, case in CASES.items()}
+# How results name them (full URLs where the provider purges by URL).
+NAMED = {provider: case.RESULT_PATHS for provider, case in CASES.items()}
 SYNCHRONOUS = [provider for provider in PROVIDERS if ADAPTERS[provider].synchronous]
 WITH_STATUS = [provider for provider in PROVIDERS if not ADAPTERS[provider].synchronous]
 
@@ -24,8 +26,8 @@ def test_purge_through_a_playbook(ansible, emulator, provider):
     assert run.rc == 0, run.output
     result = run.task("purge")
     assert result["changed"] is True
-    assert result["paths"] == SENT[provider]
-    assert result["skipped_paths"] == [{"path": SENT[provider][0], "reason": "duplicate"}]
+    assert result["paths"] == NAMED[provider]
+    assert result["skipped_paths"] == [{"path": NAMED[provider][0], "reason": "duplicate"}]
     assert sorted(emulator.purged_paths(provider)) == sorted(SENT[provider])
     # Every request the emulator saw is counted, nothing more.
     assert result["api_requests"] == len(emulator.log(provider))
@@ -39,7 +41,7 @@ def test_adhoc_purge(ansible, emulator, provider):
     run = ansible.adhoc("cdnops.cdn.cdn_purge", ansible.options(provider, paths=PATHS[provider][:1]))
     assert run.rc == 0, run.output
     assert "localhost | CHANGED" in run.stdout
-    assert run.results["localhost"]["paths"] == SENT[provider][:1]
+    assert run.results["localhost"]["paths"] == NAMED[provider][:1]
     assert emulator.purged_paths(provider) == SENT[provider][:1]
 
 
@@ -47,7 +49,7 @@ def test_adhoc_purge(ansible, emulator, provider):
 def test_check_mode_sends_nothing_and_diff_shows_the_plan(ansible, emulator, provider):
     run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider])], "--check", "--diff")
     assert run.rc == 0, run.output
-    for path in SENT[provider]:
+    for path in NAMED[provider]:
         assert "+%s" % path in run.stdout
     assert "changed=1" in run.stdout
     assert emulator.log() == []
@@ -59,7 +61,7 @@ def test_check_mode_returns_the_plan(ansible, emulator, provider):
     result = run.task("purge")
     assert result["changed"] is True and result["api_requests"] == 0
     kind = "prefix" if provider == "imagemash" else "url"  # every ImageMash path is a prefix
-    expected = [{"request_id": None, "kind": kind, "paths": [path], "status": "Pending", "maybe_accepted_twice": False} for path in SENT[provider]]
+    expected = [{"request_id": None, "kind": kind, "paths": [path], "status": "Pending", "maybe_accepted_twice": False} for path in NAMED[provider]]
     assert result["purge_requests"] == expected
     assert emulator.log() == []
 
@@ -214,7 +216,7 @@ def test_quota_failure_part_way_then_resume(ansible, emulator, provider):
     assert "2 of 5 purge requests were accepted before the failure" in failed["msg"]
     assert failed["http_status"] == 403 and failed["provider_message"]
     assert len(failed["paths_purged"]) == 2 and len(failed["paths_remaining"]) == 3
-    assert sorted(failed["paths_purged"] + failed["paths_remaining"]) == sorted(SENT_FOR(provider, paths))
+    assert sorted(failed["paths_purged"] + failed["paths_remaining"]) == sorted([CASES[provider].named(path) for path in paths])
     emulator.reset_quota()
     emulator.configure(quota={})
     second = ansible.playbook([task])

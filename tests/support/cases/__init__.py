@@ -14,6 +14,7 @@ Each case module defines (names in capitals):
     PURGE_ALL     True when the provider has a purge-all
     QUOTA         (paths, batch_size, quota in purge requests) for the quota-and-resume tests
     sent(path)    how the emulator logs a relative path once purged
+    named(path)   how the module's results name a relative path
 The case files know the emulator's defaults (tests/emulator/README.md); the consistency test checks them against
 the emulator and the registry, so neither can drift silently.
 """

@@ -16,8 +16,8 @@ PREFIX = (["/img/*", "/img/a.png", "/other.png"], "www.example.com/img/", SITE +
 INVALID = [
     ("paths", "/img/*.png", "Cloudflare has no wildcards in files"),
     ("paths", "https://other.example.org/a.png", "does not lie under url_endpoint"),
-    ("tags", "has space", "at most 1024 printable ASCII characters"),
-    ("hosts", "not a host", "is not a host name"),
+    ("tags", "a,b", "without spaces or commas"),
+    ("hosts", "not_a_host", "is not a host name"),
 ]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], 2, 1)
@@ -26,3 +26,8 @@ QUOTA = ([f"/q{index}.png" for index in range(5)], 2, 1)
 def sent(path):
     """How the emulator logs a relative path once purged."""
     return SITE + path
+
+
+def named(path):
+    """How the module's results name a relative path."""
+    return sent(path)

@@ -14,7 +14,7 @@ PREFIX = None
 INVALID = [
     ("paths", "/img/*", "purge it with tags"),
     ("paths", "https://other.example.org/a.png", "does not lie under url_endpoint"),
-    ("tags", "has space", "not a valid Fastly surrogate key"),
+    ("tags", "k" * 1025, "not a valid Fastly surrogate key"),
 ]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], None, 2)
@@ -23,3 +23,8 @@ QUOTA = ([f"/q{index}.png" for index in range(5)], None, 2)
 def sent(path):
     """How the emulator logs a relative path once purged."""
     return "www.example.com" + path
+
+
+def named(path):
+    """How the module's results name a relative path."""
+    return SITE + path
