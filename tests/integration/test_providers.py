@@ -12,7 +12,10 @@ ITEM_OPTIONS = ("paths", "tags", "hosts", "cp_codes")
 LABELS = {"paths": "", "tags": "tag:", "hosts": "host:", "cp_codes": "cp_code:"}
 KIND_CASES = [(provider, option) for provider, case in CASES.items() for option in case.ITEMS]
 MISSING_KINDS = [
-    (provider, option) for provider in CASES for option in ITEM_OPTIONS if option != "paths" and option not in set(KIND_OPTION[kind] for kind in ADAPTERS[provider].kinds)
+    (provider, option)
+    for provider in CASES
+    for option in ITEM_OPTIONS
+    if option != "paths" and option not in {KIND_OPTION[kind] for kind in ADAPTERS[provider].kinds}
 ]
 
 
