@@ -2,12 +2,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one error type of the collection.
 
+Internal use only: this file is not part of the collection's public API and may change without notice.
+
 Helpers raise CdnError; only a module's main() turns it into fail_json, so every
 failure carries the provider, the HTTP status and the provider's own words.
 """
 
+from __future__ import annotations
+
 import base64
 import json
+from collections.abc import Iterable
+from typing import Any
 
 MAX_PROVIDER_MESSAGE = 500
 
@@ -15,7 +21,14 @@ MAX_PROVIDER_MESSAGE = 500
 class CdnError(Exception):
     """A failure the user can act on: bad input, a refused request or a dead API."""
 
-    def __init__(self, message, provider=None, http_status=None, provider_message=None, details=None):
+    def __init__(
+        self,
+        message: str,
+        provider: str | None = None,
+        http_status: int | None = None,
+        provider_message: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
@@ -24,10 +37,10 @@ class CdnError(Exception):
         # Extra result keys (for example what was purged before the failure).
         self.details = dict(details or {})
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
-    def result(self):
+    def result(self) -> dict[str, Any]:
         """Keys for fail_json besides msg."""
         result = dict(self.details)
         if self.provider is not None:
@@ -39,7 +52,7 @@ class CdnError(Exception):
         return result
 
 
-def secret_forms(secret):
+def secret_forms(secret: str) -> list[str]:
     """The ways a secret shows up in text: as is, escaped (repr, JSON) and base64 (HTTP Basic sends base64("key:"))."""
     forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]}
     for raw in (secret + ":", secret):
@@ -48,7 +61,7 @@ def secret_forms(secret):
     return sorted((form for form in forms if len(form) >= 4), key=len, reverse=True)
 
 
-def redact(text, secrets):
+def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Remove every secret from text (a provider may echo request headers back), in every form it travels in."""
     if not text:
         return text
@@ -59,11 +72,11 @@ def redact(text, secrets):
     return text
 
 
-def error_words(body):
+def error_words(body: Any) -> list[str]:
     """The words of a parsed JSON error body under the keys most vendors use (message, msg/details, errors, help)."""
     if not isinstance(body, dict):
         return []
-    words = []
+    words: list[str] = []
     for key in ("message", "msg", "details", "detail", "errors", "help"):
         value = body.get(key)
         if value in (None, "", {}, []) or key == "help" and words:

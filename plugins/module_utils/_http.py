@@ -1,12 +1,19 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared HTTP layer: one requests.Session per run, retries through urllib3 Retry."""
+"""The shared HTTP layer: one requests.Session per run, retries through urllib3 Retry.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+"""
+
+from __future__ import annotations
 
 import inspect
 import ipaddress
 import json
 import threading
 import traceback
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import MAX_PROVIDER_MESSAGE, CdnError, error_words, redact
@@ -39,23 +46,23 @@ class RequestCounter:
     """Counts HTTP requests actually sent, retries included (shared by threads), and, per thread, the
     answers lost in the current exchange after a request went out (so the server may have acted on it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._exchange = threading.local()
         self.value = 0
 
-    def add(self, count=1):
+    def add(self, count: int = 1) -> None:
         with self._lock:
             self.value += count
 
-    def start_exchange(self):
+    def start_exchange(self) -> None:
         self._exchange.lost_answers = 0
 
-    def answer_lost(self):
+    def answer_lost(self) -> None:
         self._exchange.lost_answers = self.lost_answers + 1
 
     @property
-    def lost_answers(self):
+    def lost_answers(self) -> int:
         return getattr(self._exchange, "lost_answers", 0)
 
 
@@ -94,7 +101,7 @@ class CountingRetry(Retry):
         return retry_after
 
 
-def _retry_policy(retries, counter, rate_limit_wait=None):
+def _retry_policy(retries: int, counter: RequestCounter, rate_limit_wait: Callable[[Any], float | None] | None = None) -> CountingRetry:
     params = inspect.signature(Retry.__init__).parameters
     kwargs = dict(
         total=retries,
@@ -116,7 +123,7 @@ def _retry_policy(retries, counter, rate_limit_wait=None):
     return CountingRetry(counter=counter, rate_limit_wait=rate_limit_wait, **kwargs)
 
 
-def is_loopback_host(host):
+def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
     if host.lower() in LOOPBACK_NAMES:
@@ -127,7 +134,7 @@ def is_loopback_host(host):
         return False
 
 
-def validate_base_url(option, value):
+def validate_base_url(option: str, value: str) -> str:
     """An API base URL: https anywhere, plain http only to this machine; no credentials or query."""
     try:
         parts = urlsplit(value)
@@ -149,7 +156,7 @@ def validate_base_url(option, value):
     return value.rstrip("/")
 
 
-def provider_error_message(response, secrets=(), read_words=error_words):
+def provider_error_message(response: Any, secrets: tuple[str, ...] = (), read_words: Callable[[Any], list[str]] = error_words) -> str:
     """The provider's own words from an error response, as the adapter's error_words hook reads its body."""
     text = response.text or ""
     try:
@@ -166,7 +173,7 @@ def provider_error_message(response, secrets=(), read_words=error_words):
     return text
 
 
-def _describe_transport_error(exc):
+def _describe_transport_error(exc: BaseException) -> str:
     reason = exc
     if exc.args and isinstance(exc.args[0], MaxRetryError):
         reason = exc.args[0].reason or exc.args[0]
@@ -183,7 +190,18 @@ class ApiClient:
     hooks is the adapter: its name, retry_after(headers) and error_words(body) are all this layer knows of it.
     """
 
-    def __init__(self, hooks, base_url, headers=None, auth=None, timeout=30.0, retries=5, validate_certs=True, pool_size=10, secrets=()):
+    def __init__(
+        self,
+        hooks: Any,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        auth: Any = None,
+        timeout: float = 30.0,
+        retries: int = 5,
+        validate_certs: bool = True,
+        pool_size: int = 10,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self.provider = hooks.name
         self.hooks = hooks
         self.base_url = base_url
@@ -202,23 +220,23 @@ class ApiClient:
             self.session.trust_env = False
         self.validate_certs = validate_certs
 
-    def error_message(self, response):
+    def error_message(self, response: Any) -> str:
         """The provider's own words from response, redacted and bounded."""
         return provider_error_message(response, self.secrets, self.hooks.error_words)
 
     @property
-    def requests_sent(self):
+    def requests_sent(self) -> int:
         return self.counter.value
 
     @property
-    def lost_answers(self):
+    def lost_answers(self) -> int:
         """In this thread's last request: how often an answer was lost after the request went out."""
         return self.counter.lost_answers
 
-    def close(self):
+    def close(self) -> None:
         self.session.close()
 
-    def request(self, method, path, what, ok=(200, 201, 202, 204), **kwargs):
+    def request(self, method: str, path: str, what: str, ok: tuple[int, ...] = (200, 201, 202, 204), **kwargs: Any) -> Any:
         """Send one API call (retried per policy); return the response or raise CdnError."""
         url = self.base_url + path
         self.counter.add()

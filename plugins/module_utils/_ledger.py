@@ -2,15 +2,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The idempotency ledger: which paths a provider accepted under (provider, target, key).
 
+Internal use only: this file is not part of the collection's public API and may change without notice.
+
 Writes take an exclusive lock on a side file and replace the ledger atomically, so two runs
 on one ledger never corrupt it and never lose each other's entries; reads need no lock.
 """
+
+from __future__ import annotations
 
 import datetime
 import fcntl
 import json
 import os
 import tempfile
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 
@@ -21,15 +26,15 @@ PURGE_ALL = "<purge_all>"
 
 
 class Ledger:
-    def __init__(self, path):
+    def __init__(self, path: str | None) -> None:
         self.path = os.path.abspath(os.path.expanduser(path or DEFAULT_LEDGER))
         self.lock_path = self.path + ".lock"
 
     @staticmethod
-    def scope(provider, target, key):
+    def scope(provider: str, target: str, key: str) -> str:
         return json.dumps([provider, target, key])
 
-    def _read(self):
+    def _read(self) -> dict[str, Any]:
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
@@ -41,12 +46,12 @@ class Ledger:
             raise CdnError("idempotency_file %s is not a cdn_purge ledger; nothing was sent. Move it away" % self.path)
         return data
 
-    def accepted(self, scope):
+    def accepted(self, scope: str) -> dict[str, Any]:
         """{path: request_id} already accepted under scope."""
         entry = self._read()["entries"].get(scope) or {}
         return dict(entry.get("paths") or {})
 
-    def record(self, scope, provider, target, key, purge_requests):
+    def record(self, scope: str, provider: str, target: str, key: str, purge_requests: list[dict[str, Any]] | None) -> None:
         """Add every path of the given accepted purge requests to the ledger."""
         if not purge_requests:
             return
@@ -68,7 +73,7 @@ class Ledger:
         except OSError as exc:
             raise CdnError("could not write idempotency_file %s: %s" % (self.path, exc)) from None
 
-    def _write(self, directory, data):
+    def _write(self, directory: str, data: dict[str, Any]) -> None:
         handle, temporary = tempfile.mkstemp(prefix=".ledger-", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:

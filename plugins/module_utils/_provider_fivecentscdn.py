@@ -1,6 +1,13 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""5centsCDN: batches of exact files per pull zone, synchronous, no request id and no status API."""
+"""5centsCDN: batches of exact files per pull zone, synchronous, no request id and no status API.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, URL, Kind, Option, PlannedItem, Provider, credential
@@ -23,7 +30,7 @@ class FiveCentsCdn(Provider):
     supports_soft_purge = True
     kind_advice = {"prefix": "list the files, or use purge_all"}
 
-    def __init__(self, params, all_options=frozenset()):
+    def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         super().__init__(params, all_options)
         zone_id = str(params["zone_id"])
         self.zone_type = params.get("zone_type") or "http"
@@ -34,23 +41,23 @@ class FiveCentsCdn(Provider):
             raise CdnError("zone_type=%r must be one of %s" % (self.zone_type, ", ".join(ZONE_TYPES)), provider=self.name)
         self.delete = "false" if params.get("soft_purge") else "true"
 
-    def target_id(self):
+    def target_id(self) -> str:
         return "%s/%d" % (self.zone_type, self.zone_id)
 
-    def client_settings(self, credentials):
+    def client_settings(self, credentials: dict[str, str]) -> tuple[dict[str, str], Any]:
         return {"X-API-Key": credentials["api_key"], "Accept": "application/json"}, None
 
-    def plan_path(self, path):
+    def plan_path(self, path: str) -> PlannedItem:
         if not path.startswith("/"):
             raise self.invalid_path(path, "must start with / (a file path in the zone, without the domain)")
         if "*" in path:
             raise self.invalid_path(path, "5centsCDN has no prefix or wildcard purge; list the files, or use purge_all")
         return PlannedItem(path)
 
-    def _purge_url(self):
+    def _purge_url(self) -> str:
         return "/v2/zones/%s/pull/%d/purge" % (self.zone_type, self.zone_id)
 
-    def _send(self, client, what, body):
+    def _send(self, client: Any, what: str, body: Any) -> None:
         response = client.request("POST", self._purge_url(), what, params={"delete": self.delete}, json=body)
         try:
             answer = response.json()
@@ -63,10 +70,10 @@ class FiveCentsCdn(Provider):
                 http_status=response.status_code,
             )
 
-    def purge(self, client, kind, values):
+    def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:
         if kind == ALL:
             # The vendor purges the whole zone when the body carries no files at all.
             self._send(client, "purge of the whole %s zone %d" % (self.zone_type, self.zone_id), None)
         else:
             self._send(client, "purge of %d files in %s zone %d" % (len(values), self.zone_type, self.zone_id), {"files": values})
-        return
+        return None  # noqa: RET501 - synchronous: the vendor answers no request id

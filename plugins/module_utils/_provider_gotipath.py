@@ -1,8 +1,14 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Gotipath: url and pattern purges per distribution, synchronous, no request id and no status API."""
+"""Gotipath: url and pattern purges per distribution, synchronous, no request id and no status API.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+"""
+
+from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, PREFIX, URL, Kind, Option, PlannedItem, Provider, credential
@@ -27,7 +33,7 @@ class Gotipath(Provider):
     kinds = {URL: Kind(MAX_URLS, MAX_URLS), PREFIX: Kind(MAX_PATTERNS, MAX_PATTERNS), ALL: Kind()}
     synchronous = True
 
-    def __init__(self, params, all_options=frozenset()):
+    def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         super().__init__(params, all_options)
         value = params["distribution_id"]
         try:
@@ -35,10 +41,10 @@ class Gotipath(Provider):
         except (ValueError, TypeError, AttributeError):
             raise CdnError("distribution_id=%r is not a UUID like 292e5d7f-a8b9-41a0-bdf0-e70347709c6f" % (value,), provider=self.name) from None
 
-    def target_id(self):
+    def target_id(self) -> str:
         return self.distribution_id
 
-    def client_settings(self, credentials):
+    def client_settings(self, credentials: dict[str, str]) -> tuple[dict[str, str], Any]:
         headers = {
             "X-Auth-ClientId": credentials["client_id"],
             "X-Auth-LibraryId": credentials["library_id"],
@@ -47,7 +53,7 @@ class Gotipath(Provider):
         }
         return headers, None
 
-    def plan_path(self, path):
+    def plan_path(self, path: str) -> PlannedItem:
         if not path.startswith("/"):
             raise self.invalid_path(path, "must start with / (no scheme or domain; query strings are part of the path)")
         if "*" not in path:
@@ -56,10 +62,10 @@ class Gotipath(Provider):
         prefix = path[:-1] if path.count("*") == 1 and path.endswith("*") else None
         return PlannedItem(path, PREFIX, prefix=prefix)
 
-    def _purges_url(self):
+    def _purges_url(self) -> str:
         return "/v1/distributions/%s/purges" % self.distribution_id
 
-    def purge(self, client, kind, values):
+    def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:
         what = "purge of the whole distribution" if kind == ALL else "%s purge of %d paths" % (PURGE_TYPE[kind], len(values))
         client.request("POST", self._purges_url(), what, json={"type": PURGE_TYPE[kind], "paths": values})
-        return
+        return None  # noqa: RET501 - synchronous: the vendor answers no request id

@@ -1,8 +1,14 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ImageKit: one URL per purge request, a request id, and a per-id status API."""
+"""ImageKit: one URL per purge request, a request id, and a per-id status API.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+"""
+
+from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
@@ -44,7 +50,7 @@ class ImageKit(Provider):
     concurrent = True
     status_model = STATUS_PER_ID
 
-    def __init__(self, params, all_options=frozenset()):
+    def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         super().__init__(params, all_options)
         self.url_endpoint = None
         endpoint = params.get("url_endpoint")
@@ -57,14 +63,14 @@ class ImageKit(Provider):
                 )
             self.url_endpoint = endpoint.rstrip("/")
 
-    def target_id(self):
+    def target_id(self) -> str:
         return self.url_endpoint or ""
 
-    def client_settings(self, credentials):
+    def client_settings(self, credentials: dict[str, str]) -> tuple[dict[str, str], Any]:
         # HTTP Basic with the private key as user and an empty password: base64("key:").
         return {"Accept": "application/json"}, (credentials["api_key"], "")
 
-    def _relative_path(self, url):
+    def _relative_path(self, url: str) -> str:
         """The path after the endpoint (or after the ImageKit id on the shared host)."""
         endpoint = self.url_endpoint
         if endpoint and (url == endpoint or url.startswith(endpoint + "/")):
@@ -75,7 +81,7 @@ class ImageKit(Provider):
             path = "/" + path.lstrip("/").partition("/")[2]
         return path
 
-    def plan_path(self, path):
+    def plan_path(self, path: str) -> PlannedItem:
         if path.startswith(("https://", "http://")):
             url = path
             if not urlsplit(url).netloc:
@@ -98,11 +104,11 @@ class ImageKit(Provider):
             raise self.invalid_path(path, WILDCARD_RULE)
         return PlannedItem(url, PREFIX, prefix=url[:-1])
 
-    def purge(self, client, kind, values):
+    def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:
         response = client.request("POST", "/v1/files/purge", "purge of %s" % values[0], json={"url": values[0]})
         return self._field(response, "requestId", "purge of %s" % values[0])
 
-    def _field(self, response, field, what):
+    def _field(self, response: Any, field: str, what: str) -> str:
         try:
             value = response.json()[field]
         except (ValueError, KeyError, TypeError):
@@ -115,7 +121,7 @@ class ImageKit(Provider):
             )
         return value
 
-    def statuses(self, client, request_ids, concurrency=1):
+    def statuses(self, client: Any, request_ids: list[str], concurrency: int = 1) -> dict[str, str]:
         for request_id in request_ids:
             self.check_request_id(request_id)
 

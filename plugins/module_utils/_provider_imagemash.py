@@ -1,8 +1,14 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ImageMash: batches of prefix paths ("search strings"), a request id, and one purge list for status."""
+"""ImageMash: batches of prefix paths ("search strings"), a request id, and one purge list for status.
+
+Internal use only: this file is not part of the collection's public API and may change without notice.
+"""
+
+from __future__ import annotations
 
 import json
+from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
@@ -41,19 +47,19 @@ class ImageMash(Provider):
     kinds = {PREFIX: Kind(100)}
     status_model = STATUS_LIST
 
-    def __init__(self, params, all_options=frozenset()):
+    def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         super().__init__(params, all_options)
         self.domain = params.get("domain")
         if self.domain is not None and not is_hostname(self.domain):
             raise CdnError("domain=%r is not a host name like john.imagemash.io" % self.domain, provider=self.name)
 
-    def target_id(self):
+    def target_id(self) -> str:
         return self.domain or ""
 
-    def client_settings(self, credentials):
+    def client_settings(self, credentials: dict[str, str]) -> tuple[dict[str, str], Any]:
         return {"apikey": credentials["api_key"], "Accept": "application/json"}, None
 
-    def plan_path(self, path):
+    def plan_path(self, path: str) -> PlannedItem:
         if not path.startswith("/"):
             raise self.invalid_path(path, "must start with /")
         # Every ImageMash path already purges by prefix, so a trailing * adds nothing.
@@ -65,14 +71,14 @@ class ImageMash(Provider):
             raise self.invalid_path(path, PATH_RULE)
         return PlannedItem(stripped, PREFIX, prefix=stripped)
 
-    def retry_after(self, headers):
+    def retry_after(self, headers: Any) -> float | None:
         # Every ImageMash answer carries rl-ttl: the seconds until its rate window resets.
         try:
             return float(headers.get("rl-ttl"))
         except (TypeError, ValueError):
             return None
 
-    def purge(self, client, kind, values):
+    def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:
         body = {"paths": values}
         if self.domain:
             body["domain"] = self.domain
@@ -80,7 +86,7 @@ class ImageMash(Provider):
         response = client.request("POST", "/v1/storage/purgeCache", what, json=body)
         return self._request_id(response, what)
 
-    def _request_id(self, response, what):
+    def _request_id(self, response: Any, what: str) -> str:
         # The docs show the id as a bare string; accept it plain, as a JSON string or in an object.
         text = (response.text or "").strip()
         try:
@@ -97,7 +103,7 @@ class ImageMash(Provider):
             http_status=response.status_code,
         )
 
-    def purge_list(self, client):
+    def purge_list(self, client: Any) -> list[dict[str, Any]]:
         response = client.request("POST", "/v1/storage/getPurgeList", "listing purge requests")
         try:
             entries = response.json()
@@ -117,7 +123,7 @@ class ImageMash(Provider):
             if isinstance(entry, dict)
         ]
 
-    def statuses_from_list(self, entries, request_ids):
+    def statuses_from_list(self, entries: list[dict[str, Any]], request_ids: list[str] | None) -> dict[str, str]:
         """{id: vendor status} for request_ids (None: every listed purge), from one purge list."""
         known = {entry["request_id"]: entry["provider_status"] for entry in entries}
         if request_ids is None:
@@ -131,5 +137,5 @@ class ImageMash(Provider):
             )
         return {request_id: known[request_id] for request_id in request_ids}
 
-    def statuses(self, client, request_ids, concurrency=1):
+    def statuses(self, client: Any, request_ids: list[str], concurrency: int = 1) -> dict[str, str]:
         return self.statuses_from_list(self.purge_list(client), request_ids)

@@ -49,7 +49,8 @@ class _Idempotency:
     def __init__(self, provider: Provider, settings: dict[str, Any]) -> None:
         self.provider = provider
         self.key = settings["idempotency_key"]
-        self.ledger = self.scope = None
+        self.ledger: Ledger | None = None
+        self.scope = ""
         self.accepted: dict[str, Any] = {}
         if self.key is not None:
             self.ledger = Ledger(settings["idempotency_file"])
