@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 
 help:
 	@echo "make test   - set up everything and run every check (lint, unit, emulator, integration, sanity)"
-	@echo "make demo   - purge on all four providers against the local provider emulator"
+	@echo "make demo   - purge on every provider against the local provider emulator"
 	@echo "make bench  - the bulk-purge benchmark (docs/performance.md)"
 	@echo "make lint | unit | integration | sanity - one part of make test"
 	@echo "make docs | packaging | importer | compat | changelog-check - slower checks CI runs after make test (make ci-extra)"
