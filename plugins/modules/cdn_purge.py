@@ -102,6 +102,29 @@ EXAMPLES = r"""
       - /assets/img/*
   delegate_to: localhost
 
+- name: Purge files, a folder prefix and a cache tag on Cloudflare (API token from CLOUDFLARE_API_TOKEN)
+  cdnops.cdn.cdn_purge:
+    provider: cloudflare
+    zone_id: 023e105f4ecef8ad9ca31a8372d0c353
+    url_endpoint: https://www.example.com
+    paths:
+      - /index.html
+      - /img/products/*
+    tags: [release-42]
+  delegate_to: localhost
+  run_once: true
+
+- name: Soft-purge two pages and a surrogate key on Fastly (token from FASTLY_API_TOKEN)
+  cdnops.cdn.cdn_purge:
+    provider: fastly
+    service_id: SU1Z0isxPaozGVKXdv0eY
+    url_endpoint: https://www.example.com
+    paths: [/index.html, /about/]
+    tags: [release-42]
+    soft_purge: true
+  delegate_to: localhost
+  run_once: true
+
 - name: See what would be purged, without sending anything
   cdnops.cdn.cdn_purge:
     provider: imagekit
