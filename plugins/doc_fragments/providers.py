@@ -37,9 +37,9 @@ options:
     description:
     - Used by cloudflare, fastly, imagekit only; an error with any other provider.
     - 'O(provider=cloudflare): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
-      to it, and absolute URLs in O(paths) must lie under it.'
+      to it, and absolute URLs in C(paths) must lie under it.'
     - 'O(provider=fastly): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
-      to it, and absolute URLs in O(paths) must lie under it.'
+      to it, and absolute URLs in C(paths) must lie under it.'
     - 'O(provider=imagekit): Your ImageKit URL endpoint, for example V(https://ik.imagekit.io/demo). Lets paths be relative;
       absolute URLs are accepted without it.'
     type: str
@@ -104,7 +104,7 @@ options:
   service_id:
     description:
     - Used by fastly only; an error with any other provider.
-    - 'O(provider=fastly): The service id; required for O(tags) and O(purge_all), not for URL purges.'
+    - 'O(provider=fastly): The service id; required to purge C(tags) and C(purge_all), not for URL purges.'
     type: str
 """
 

@@ -38,7 +38,7 @@ class Fastly(Provider):
     title = "Fastly"
     default_api_base_url = "https://api.fastly.com"
     options = (
-        Option("service_id", "The service id; required for O(tags) and O(purge_all), not for URL purges."),
+        Option("service_id", "The service id; required to purge C(tags) and C(purge_all), not for URL purges."),
         Option("url_endpoint", URL_ENDPOINT_DESCRIPTION),
         credential(
             "api_key",

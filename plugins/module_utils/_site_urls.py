@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 
 URL_ENDPOINT_DESCRIPTION = (
-    "The site's public base URL, for example V(https://www.example.com); relative paths are joined to it, and absolute URLs in O(paths) must lie under it."
+    "The site's public base URL, for example V(https://www.example.com); relative paths are joined to it, and absolute URLs in C(paths) must lie under it."
 )
 
 
