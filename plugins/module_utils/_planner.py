@@ -19,12 +19,19 @@ from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import PURGE_ALL
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, CP_CODE, HOST, KIND_OPTION, TAG, Batch, PlannedItem, Provider
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, CP_CODE, HOST, KIND_OPTION, TAG, Batch, PlannedItem, Provider, shown
 
 MAX_PATH_LENGTH = 2048
 MAX_REPORTED_ERRORS = 10
-# C0 and C1 control characters and every Unicode white space (str.isspace), plus the BOM.
-_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+MAX_LISTED_ERRORS = 100
+# C0 and C1 control characters, every Unicode white space (str.isspace), the BOM, and the invisible format
+# characters that make two different paths look alike: zero-width (U+200B-U+200F, U+2060-U+2064, U+180E) and
+# bidirectional controls (U+202A-U+202E, U+2066-U+2069).
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u2069\u3000\ufeff\ufff9-\ufffb]")
+# In the path part: an empty segment (//) or a dot segment (/./, /../) names the same object as another path,
+# and lets a path slip past a rule written for its normal form (ImageKit's never-wildcard folders).
+_ODD_SEGMENT = re.compile(r"//|/\.\.?(?=/|$|\?|#|\*)")
+_SCHEME_AND_HOST = re.compile(r"^https?://[^/]*")
 
 SKIP_DUPLICATE = "duplicate"
 SKIP_COVERED = "covered_by_prefix"
@@ -52,7 +59,21 @@ def _check_common(path: Any) -> str | None:
         return "is %d characters long; the limit is %d" % (len(path), MAX_PATH_LENGTH)
     match = _FORBIDDEN.search(path)
     if match:
-        return "contains %r at position %d: control characters and white space are not allowed (URL-encode spaces as %%20)" % (match.group(), match.start())
+        return "contains %r at position %d: control characters, white space and invisible characters are not allowed (URL-encode spaces as %%20)" % (
+            match.group(),
+            match.start(),
+        )
+    return None
+
+
+def _check_path(path: Any) -> str | None:
+    """The rules for every provider's paths: the string rules, and a path part in its normal form."""
+    reason = _check_common(path)
+    if reason:
+        return reason
+    match = _ODD_SEGMENT.search(_SCHEME_AND_HOST.sub("", path))
+    if match:
+        return "has an empty (//) or dot (/./, /../) segment: give the path in its normal form"
     return None
 
 
@@ -84,11 +105,11 @@ def _validate(provider: Provider, items: dict[str, list[Any]]) -> list[PlannedIt
         if kind is not None and kind not in provider.kinds:
             raise provider.missing_kind(kind, option)
         total += len(values)
-        check = _check_cp_code if option == "cp_codes" else _check_common
+        check = {"cp_codes": _check_cp_code, "paths": _check_path}.get(option, _check_common)
         for value in values:
             reason = check(value)
             if reason:
-                errors.append("%s %r %s" % (word, value, reason))
+                errors.append("%s %s %s" % (word, shown(value), reason))
                 continue
             try:
                 planned.append(_plan_one(provider, option, value))
@@ -97,11 +118,12 @@ def _validate(provider: Provider, items: dict[str, list[Any]]) -> list[PlannedIt
     if errors:
         noun = "paths" if set(items) <= {"paths"} or not any(items.get(option) for option in ("tags", "hosts", "cp_codes")) else "items"
         more = len(errors) - MAX_REPORTED_ERRORS
-        shown = errors[:MAX_REPORTED_ERRORS] + (["and %d more invalid %s" % (more, noun)] if more > 0 else [])
+        listed = errors[:MAX_REPORTED_ERRORS] + (["and %d more invalid %s" % (more, noun)] if more > 0 else [])
         raise CdnError(
-            "%d of %d %s are invalid for %s; nothing was sent: %s" % (len(errors), total, noun, provider.name, "; ".join(shown)),
+            "%d of %d %s are invalid for %s; nothing was sent: %s" % (len(errors), total, noun, provider.name, "; ".join(listed)),
             provider=provider.name,
-            details={"invalid_paths": errors},
+            # Bounded: a million invalid paths must not make a result of hundreds of megabytes.
+            details={"invalid_paths": errors[:MAX_LISTED_ERRORS], "invalid_count": len(errors)},
         )
     return planned
 

@@ -44,6 +44,17 @@ _CREDENTIAL = re.compile(r"^[\x21-\x7e]+\Z")
 _HOSTNAME = re.compile(r"^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
 
 
+MAX_SHOWN = 120
+
+
+def shown(value: Any) -> str:
+    """value quoted for a message, bounded: a 10 MB path must not make a 10 MB error."""
+    text = repr(value)
+    if len(text) <= MAX_SHOWN:
+        return text
+    return "%s... (%d characters)" % (text[: MAX_SHOWN - 20], len(value) if isinstance(value, str) else len(text))
+
+
 def has_extension(path: str) -> bool:
     """True when the last segment of path names a file with an extension (/img/logo.png)."""
     last = path.rsplit("/", 1)[-1]
@@ -166,6 +177,8 @@ class Provider:
     default_poll_interval: float = 2.0
     # What the user is told instead of a kind the provider lacks (kind → advice).
     kind_advice: dict[str, str] = {}
+    # The vendor's status words and what they mean; any other word is reported at once (providers with a status API).
+    status_words: dict[str, str] = {}
 
     def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         self.params = params
@@ -289,7 +302,7 @@ class Provider:
 
     def plan_host(self, host: str) -> PlannedItem:
         if not is_hostname(host):
-            raise CdnError("host %r is not a host name like www.example.com" % host, provider=self.name)
+            raise CdnError("host %s is not a host name like www.example.com" % shown(host), provider=self.name)
         return PlannedItem(host.lower(), HOST)
 
     def plan_cp_code(self, cp_code: int) -> PlannedItem:
@@ -323,7 +336,7 @@ class Provider:
     def check_request_id(self, request_id: Any) -> None:
         if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
             raise CdnError(
-                "request_id %r is not a valid %s request id (letters, digits, - and _, at most 128 characters)" % (request_id, self.name),
+                "request_id %s is not a valid %s request id (letters, digits, - and _, at most 128 characters)" % (shown(request_id), self.name),
                 provider=self.name,
             )
 
@@ -334,12 +347,29 @@ class Provider:
         """{id: vendor status} for request_ids (None: every listed purge), from one purge list (STATUS_LIST)."""
         raise NotImplementedError
 
-    @staticmethod
-    def contract_status(provider_status: Any) -> str:
-        return COMPLETED if provider_status == COMPLETED else PENDING
+    def contract_status(self, provider_status: Any) -> str | None:
+        """Completed or Pending for the vendor's status word; None for a word this adapter does not know."""
+        return self.status_words.get(provider_status) if isinstance(provider_status, str) else None
+
+    def check_status_words(self, statuses: dict[str, Any]) -> None:
+        """A status word the adapter does not know (a Failed purge, a changed API) is an error at once, not a wait."""
+        unknown = {request_id: word for request_id, word in statuses.items() if self.contract_status(word) is None}
+        if unknown:
+            raise CdnError(
+                "%s reported a status this module does not know for %d purge requests (%s); known: %s. Check the purge in the "
+                "provider's console"
+                % (
+                    self.name,
+                    len(unknown),
+                    ", ".join("%s: %s" % (request_id, shown(word)) for request_id, word in list(unknown.items())[:10]),
+                    ", ".join(sorted(self.status_words)),
+                ),
+                provider=self.name,
+                details={"unknown_statuses": [{"request_id": request_id, "provider_status": word} for request_id, word in unknown.items()]},
+            )
 
     def invalid_path(self, path: str, rule: str) -> CdnError:
-        return CdnError("path %r is not valid for %s: %s" % (path, self.name, rule), provider=self.name)
+        return CdnError("path %s is not valid for %s: %s" % (shown(path), self.name, rule), provider=self.name)
 
     # --- hooks of the shared HTTP layer --------------------------------------------------------------------------
     def retry_after(self, headers: Any) -> float | None:

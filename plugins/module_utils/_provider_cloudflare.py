@@ -24,6 +24,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     PlannedItem,
     Provider,
     credential,
+    shown,
 )
 from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import URL_ENDPOINT_DESCRIPTION, absolute_url, check_url_endpoint
 
@@ -64,7 +65,7 @@ class Cloudflare(Provider):
         super().__init__(params, all_options)
         self.zone_id = params["zone_id"]
         if not _ZONE_ID.match(self.zone_id):
-            raise CdnError("zone_id=%r must be a Cloudflare zone id: 32 lowercase hexadecimal characters" % (self.zone_id,), provider=self.name)
+            raise CdnError("zone_id=%s must be a Cloudflare zone id: 32 lowercase hexadecimal characters" % shown(self.zone_id), provider=self.name)
         self.url_endpoint = check_url_endpoint(self.name, params.get("url_endpoint"))
 
     def target_id(self) -> str:
@@ -101,7 +102,9 @@ class Cloudflare(Provider):
 
     def plan_tag(self, tag: str) -> PlannedItem:
         if not _TAG.match(tag) or "," in tag:
-            raise CdnError("tag %r is not valid for cloudflare: at most 1024 printable ASCII characters, without spaces or commas" % tag, provider=self.name)
+            raise CdnError(
+                "tag %s is not valid for cloudflare: at most 1024 printable ASCII characters, without spaces or commas" % shown(tag), provider=self.name
+            )
         return PlannedItem(tag, TAG)
 
     def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:

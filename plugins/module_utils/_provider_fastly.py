@@ -24,6 +24,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     PlannedItem,
     Provider,
     credential,
+    shown,
 )
 from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import URL_ENDPOINT_DESCRIPTION, absolute_url, check_url_endpoint
 
@@ -58,7 +59,7 @@ class Fastly(Provider):
         super().__init__(params, all_options)
         self.service_id = params.get("service_id")
         if self.service_id is not None and not _SERVICE_ID.match(self.service_id):
-            raise CdnError("service_id=%r must be a Fastly service id (letters and digits)" % (self.service_id,), provider=self.name)
+            raise CdnError("service_id=%s must be a Fastly service id (letters and digits)" % shown(self.service_id), provider=self.name)
         self.url_endpoint = check_url_endpoint(self.name, params.get("url_endpoint"))
         self.soft = bool(params.get("soft_purge"))
         if self.soft and params.get("purge_all"):
@@ -85,7 +86,9 @@ class Fastly(Provider):
 
     def plan_tag(self, tag: str) -> PlannedItem:
         if not _SURROGATE_KEY.match(tag):
-            raise CdnError("tag %r is not a valid Fastly surrogate key: at most 1024 printable ASCII characters without spaces" % tag, provider=self.name)
+            raise CdnError(
+                "tag %s is not a valid Fastly surrogate key: at most 1024 printable ASCII characters without spaces" % shown(tag), provider=self.name
+            )
         return PlannedItem(tag, TAG)
 
     def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:

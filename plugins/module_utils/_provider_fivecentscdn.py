@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, URL, Kind, Option, PlannedItem, Provider, credential
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, URL, Kind, Option, PlannedItem, Provider, credential, shown
 
 ZONE_TYPES = ("http", "vod")
 
@@ -35,10 +35,10 @@ class FiveCentsCdn(Provider):
         zone_id = str(params["zone_id"])
         self.zone_type = params.get("zone_type") or "http"
         if not zone_id.isascii() or not zone_id.isdigit() or int(zone_id) < 1:
-            raise CdnError("zone_id=%r must be a positive integer (the 5centsCDN zone id)" % (params["zone_id"],), provider=self.name)
+            raise CdnError("zone_id=%s must be a positive integer (the 5centsCDN zone id)" % shown(params["zone_id"]), provider=self.name)
         self.zone_id = int(zone_id)
         if self.zone_type not in ZONE_TYPES:
-            raise CdnError("zone_type=%r must be one of %s" % (self.zone_type, ", ".join(ZONE_TYPES)), provider=self.name)
+            raise CdnError("zone_type=%s must be one of %s" % (shown(self.zone_type), ", ".join(ZONE_TYPES)), provider=self.name)
         self.delete = "false" if params.get("soft_purge") else "true"
 
     def target_id(self) -> str:

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
-from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, PREFIX, URL, Kind, Option, PlannedItem, Provider, credential
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import ALL, PREFIX, URL, Kind, Option, PlannedItem, Provider, credential, shown
 
 # The API is modelled on Gcore's, whose limits are 100 URLs and 10 patterns per request.
 MAX_URLS = 100
@@ -39,7 +39,7 @@ class Gotipath(Provider):
         try:
             self.distribution_id = str(uuid.UUID(value))
         except (ValueError, TypeError, AttributeError):
-            raise CdnError("distribution_id=%r is not a UUID like 292e5d7f-a8b9-41a0-bdf0-e70347709c6f" % (value,), provider=self.name) from None
+            raise CdnError("distribution_id=%s is not a UUID like 292e5d7f-a8b9-41a0-bdf0-e70347709c6f" % shown(value), provider=self.name) from None
 
     def target_id(self) -> str:
         return self.distribution_id

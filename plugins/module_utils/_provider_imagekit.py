@@ -13,6 +13,8 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
+    COMPLETED,
+    PENDING,
     PREFIX,
     STATUS_PER_ID,
     URL,
@@ -22,6 +24,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     Provider,
     credential,
     has_extension,
+    shown,
 )
 
 # ImageKit refuses a wildcard under these whatever their length or depth.
@@ -48,6 +51,7 @@ class ImageKit(Provider):
     # One URL per purge request, so the requests are independent and run concurrently.
     kinds = {URL: Kind(1, 1), PREFIX: Kind(1, 1)}
     concurrent = True
+    status_words = {"Pending": PENDING, "Completed": COMPLETED}
     status_model = STATUS_PER_ID
 
     def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
@@ -58,7 +62,7 @@ class ImageKit(Provider):
             parts = urlsplit(endpoint)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise CdnError(
-                    "url_endpoint=%r must be an absolute http(s) URL without query, like https://ik.imagekit.io/your_id" % endpoint,
+                    "url_endpoint=%s must be an absolute http(s) URL without query, like https://ik.imagekit.io/your_id" % shown(endpoint),
                     provider=self.name,
                 )
             self.url_endpoint = endpoint.rstrip("/")

@@ -12,6 +12,8 @@ from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
+    COMPLETED,
+    PENDING,
     PREFIX,
     REQUEST_ID,
     STATUS_LIST,
@@ -22,6 +24,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     credential,
     has_extension,
     is_hostname,
+    shown,
 )
 
 PATH_RULE = (
@@ -45,13 +48,14 @@ class ImageMash(Provider):
     )
     # Every ImageMash path is a prefix ("search string"); no documented maximum per request.
     kinds = {PREFIX: Kind(100)}
+    status_words = {"InProgress": PENDING, "Completed": COMPLETED}
     status_model = STATUS_LIST
 
     def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
         super().__init__(params, all_options)
         self.domain = params.get("domain")
         if self.domain is not None and not is_hostname(self.domain):
-            raise CdnError("domain=%r is not a host name like john.imagemash.io" % self.domain, provider=self.name)
+            raise CdnError("domain=%s is not a host name like john.imagemash.io" % shown(self.domain), provider=self.name)
 
     def target_id(self) -> str:
         return self.domain or ""
@@ -111,17 +115,23 @@ class ImageMash(Provider):
             entries = None
         if not isinstance(entries, list):
             raise CdnError("%s: the purge list is not a JSON list" % self.name, provider=self.name)
-        return [
-            {
-                "request_id": entry.get("requestId"),
-                "created_at": entry.get("createdAt"),
-                "provider_status": entry.get("status"),
-                "status": self.contract_status(entry.get("status")),
-                "paths": entry.get("paths") or [],
-            }
-            for entry in entries
-            if isinstance(entry, dict)
-        ]
+        listed = []
+        for entry in entries:
+            # Only entries whose id could be ours: an id goes into results and the ledger, never a list or a 10 MB string.
+            if not isinstance(entry, dict) or not isinstance(entry.get("requestId"), str) or not REQUEST_ID.match(entry["requestId"]):
+                continue
+            paths = entry.get("paths")
+            listed.append(
+                {
+                    "request_id": entry["requestId"],
+                    "created_at": entry.get("createdAt") if isinstance(entry.get("createdAt"), str) else None,
+                    "provider_status": entry.get("status"),
+                    # A word the adapter does not know is listed as the vendor says it; asking for that id is an error.
+                    "status": self.contract_status(entry.get("status")) or entry.get("status"),
+                    "paths": [path for path in paths if isinstance(path, str)] if isinstance(paths, list) else [],
+                }
+            )
+        return listed
 
     def statuses_from_list(self, entries: list[dict[str, Any]], request_ids: list[str] | None) -> dict[str, str]:
         """{id: vendor status} for request_ids (None: every listed purge), from one purge list."""

@@ -148,6 +148,7 @@ def wait_for(provider: Provider, poll: Callable[[list[str]], dict[str, str]], st
     deadline = time.monotonic() + params["wait_timeout"]
     statuses = dict(statuses)
     while True:
+        provider.check_status_words(statuses)
         pending = [request_id for request_id, word in statuses.items() if provider.contract_status(word) != COMPLETED]
         if not pending:
             return statuses
@@ -162,7 +163,8 @@ def wait_for(provider: Provider, poll: Callable[[list[str]], dict[str, str]], st
 
 
 def _status_list(provider: Provider, statuses: dict[str, str]) -> list[dict[str, Any]]:
-    return [{"request_id": request_id, "status": provider.contract_status(word), "provider_status": word} for request_id, word in statuses.items()]
+    # A word the adapter does not know is only listed (an error when asked for by id): shown as the vendor says it.
+    return [{"request_id": request_id, "status": provider.contract_status(word) or word, "provider_status": word} for request_id, word in statuses.items()]
 
 
 def _wait_for_purges(provider: Provider, client: ApiClient, result: dict[str, Any], settings: dict[str, Any], workers: int) -> None:
@@ -267,6 +269,8 @@ def run_status(params: dict[str, Any]) -> dict[str, Any]:
 
     try:
         statuses = poll(request_ids)
+        if request_ids is not None:
+            provider.check_status_words(statuses)
         if settings["wait"]:
             statuses = wait_for(provider, poll, statuses, settings)
         result: dict[str, Any] = {"changed": False, "provider": provider.name, "statuses": _status_list(provider, statuses)}
