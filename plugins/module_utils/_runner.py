@@ -16,9 +16,10 @@ from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._http import ApiClient
+from ansible_collections.cdnops.cdn.plugins.module_utils._items import counted, items_from
 from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import Ledger
 from ansible_collections.cdnops.cdn.plugins.module_utils._options import api_client, provider_for
-from ansible_collections.cdnops.cdn.plugins.module_utils._planner import ITEM_OPTIONS, SKIP_ACCEPTED, Plan, plan_purge
+from ansible_collections.cdnops.cdn.plugins.module_utils._planner import SKIP_ACCEPTED, Plan, plan_purge
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     ALL,
     COMPLETED,
@@ -74,8 +75,7 @@ def _prepare(params: dict[str, Any]) -> tuple[Provider, dict[str, Any]]:
 
 
 # --- stage 2: plan -------------------------------------------------------------------------------------------------
-def _plan(provider: Provider, settings: dict[str, Any], accepted: dict[str, Any]) -> Plan:
-    items = {option: settings.get(option) or [] for option in ITEM_OPTIONS}
+def _plan(provider: Provider, settings: dict[str, Any], items: dict[str, list[Any]], accepted: dict[str, Any]) -> Plan:
     return plan_purge(provider, items, settings["batch_size"], settings["max_requests"], accepted, purge_all=settings["purge_all"])
 
 
@@ -179,17 +179,33 @@ def _wait_for_purges(provider: Provider, client: ApiClient, result: dict[str, An
     result["status"] = COMPLETED
 
 
-def _diff(provider: Provider, plan: Plan) -> dict[str, str]:
+def _diff(provider: Provider, plan: Plan, return_items: bool) -> dict[str, str]:
     whole = any(batch.kind == ALL for batch in plan.batches)
-    after = "<the whole %s target>\n" % provider.name if whole else "".join(path + "\n" for path in plan.paths)
+    if whole:
+        after = "<the whole %s target>\n" % provider.name
+    elif return_items:
+        after = "".join(path + "\n" for path in plan.paths)
+    else:
+        after = "<%d items, not listed: return_items=false>\n" % len(plan.paths)
     return {"before": "", "after": after, "before_header": "%s cache" % provider.name, "after_header": "purged"}
 
 
 def run_purge(params: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
-    """The cdn_purge module: the result dict, or CdnError."""
+    """The cdn_purge module: the result dict, or CdnError; with return_items false, counts in place of item lists."""
     provider, settings = _prepare(params)
+    items, return_items = items_from(settings)
+    try:
+        result = _run_purge(provider, settings, items, return_items, check_mode, diff)
+    except CdnError as exc:
+        if not return_items:
+            exc.details = counted(exc.details)
+        raise
+    return result if return_items else counted(result)
+
+
+def _run_purge(provider: Provider, settings: dict[str, Any], items: dict[str, list[Any]], return_items: bool, check_mode: bool, diff: bool) -> dict[str, Any]:
     idempotency = _Idempotency(provider, settings)
-    plan = _plan(provider, settings, idempotency.accepted)
+    plan = _plan(provider, settings, items, idempotency.accepted)
 
     recorded_ids = _distinct_ids(item for item in plan.skipped if item["reason"] == SKIP_ACCEPTED)
     result: dict[str, Any] = {
@@ -204,7 +220,7 @@ def run_purge(params: dict[str, Any], check_mode: bool = False, diff: bool = Fal
         "api_requests": 0,
     }
     if diff and plan.batches:
-        result["diff"] = _diff(provider, plan)
+        result["diff"] = _diff(provider, plan, return_items)
     # Nothing to send: done, unless the caller waits on purges an earlier run submitted under the key.
     wait_on_recorded = settings["wait"] and recorded_ids and not provider.synchronous
     if check_mode or not (plan.batches or wait_on_recorded):

@@ -33,6 +33,21 @@ attributes:
     support: full
     details: Shows the items that are (or would be) purged.
 options:
+  paths_file:
+    description:
+      - A file on the host that runs the module (normally the controller) with one path per line, joined to O(paths).
+        Blank lines and lines starting with C(#) are ignored.
+      - For large purges. The paths never pass through Ansible variables, and unless O(return_items=true) the result
+        gives counts instead of lists, so 100,000 paths are planned and returned in seconds.
+    type: path
+  return_items:
+    description:
+      - List every item in RV(paths), RV(skipped_paths) and RV(purge_requests[].paths).
+      - V(false) returns counts instead (RV(paths_count), RV(skipped_count) by reason, and C(paths_count) in each
+        purge request; on failure C(paths_purged_count), C(paths_remaining_count), C(paths_uncertain_count)), so a
+        100,000-path purge returns a small result.
+      - Defaults to V(true) when every item came from options, V(false) when O(paths_file) is given.
+    type: bool
   concurrency:
     description:
       - Purge requests in flight at once, for providers whose requests are independent (one item per request).
@@ -160,7 +175,7 @@ paths:
     - The normalised items submitted (planned, in check mode), after dropping duplicates, covered paths and items
       already accepted under the idempotency key. Paths are full URLs for providers that purge by URL; tags, hosts
       and CP codes appear as C(tag:NAME), C(host:NAME) and C(cp_code:N).
-  returned: always
+  returned: when return_items is true (the default unless paths_file is given)
   type: list
   elements: str
   sample: [https://ik.imagekit.io/demo/img/logo.png]
@@ -170,7 +185,7 @@ skipped_paths:
       C(already_accepted) (with the recorded C(request_id)).
     - Not called C(skipped), because Ansible reserves that result key (a non-empty C(skipped) marks the whole task
       as skipped).
-  returned: always
+  returned: when return_items is true (the default unless paths_file is given)
   type: list
   elements: dict
   sample: [{path: /img/a.png, reason: covered_by_prefix, covered_by: /img/}]
@@ -205,6 +220,16 @@ api_requests:
   returned: always
   type: int
   sample: 3
+paths_count:
+  description: With O(return_items=false), the number of items submitted (planned, in check mode), in place of RV(paths).
+  returned: when return_items is false
+  type: int
+  sample: 68500
+skipped_count:
+  description: With O(return_items=false), the number of items not sent, by reason, in place of RV(skipped_paths).
+  returned: when return_items is false
+  type: dict
+  sample: {duplicate: 30000, covered_by_prefix: 1500}
 paths_purged:
   description: On failure part-way, the paths the provider accepted before the failure.
   returned: failure
@@ -245,6 +270,8 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._runner import run_purg
 # This module's own options; argument_spec() adds the common ones (doc fragment cdnops.cdn.common).
 OPTIONS = dict(
     paths=dict(type="list", elements="str", default=[]),
+    paths_file=dict(type="path"),
+    return_items=dict(type="bool"),
     tags=dict(type="list", elements="str", default=[]),
     hosts=dict(type="list", elements="str", default=[]),
     cp_codes=dict(type="list", elements="int", default=[]),
