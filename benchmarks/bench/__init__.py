@@ -4,7 +4,8 @@
 
 config: paths, sizes, limits and targets; measure: the measured-command wrapper and the /proc sampler;
 ansible_runner: ansible-playbook and ansible, measured; emulator: the emulator (tests/support/emulator_support);
-datasets: the path generators; core: rows, targets and shared checks; inprocess: the collection's code run in
-this process; step_*: one module per measured step; profiling: --profile; report: the header and the table;
-cli: the command line. run.py puts tests/support on sys.path before any of these is imported.
+datasets: the path generators; core: rows, targets, vars files and shared checks; limit: one request per URL
+against the limit (A/L, FA/FL); inprocess: the collection's code run in this process; step_*: one module per
+measured step; profiling: --profile; report: the header and the table; cli: the command line. run.py puts
+tests/support on sys.path before any of these is imported.
 """

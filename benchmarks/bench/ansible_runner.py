@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cases import environment_prefixes
+
 from bench.config import BENCH, ENTRY, PLAYBOOKS, ROOT
 from bench.measure import Run, TreeSampler
 
@@ -25,9 +27,8 @@ class Ansible:
         self.collections = self.workdir / "collections"
         self.inventory = self.workdir / "inventory.ini"
         self.inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8")
-        self.env = {
-            key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "IMAGEKIT_", "IMAGEMASH_", "FIVECENTSCDN_", "GOTIPATH_"))
-        }
+        # No ANSIBLE_ setting and no provider credential of the caller's environment reaches the measured runs.
+        self.env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", *environment_prefixes()))}
         self.env.update(
             ANSIBLE_COLLECTIONS_PATH=str(self.collections),
             ANSIBLE_NOCOLOR="1",

@@ -17,24 +17,27 @@ PLAYBOOKS = BENCH / "playbooks"
 MODULE = ROOT / "plugins" / "modules" / "cdn_purge.py"
 
 
-def _emulator_account(provider):
-    """The emulator's default target and credentials for one provider (tests/support/emulator_support.py)."""
+def emulator_account(provider):
+    """The emulator's default target and credentials for one provider, as module options (tests/support/cases)."""
     return dict(emulator_support.TARGETS[provider], **emulator_support.CREDENTIALS[provider])
 
 
-IMAGEKIT = _emulator_account("imagekit")
-IMAGEMASH = _emulator_account("imagemash")
-FIVECENTS = _emulator_account("5centscdn")
-GOTIPATH = _emulator_account("gotipath")
-# Batch limits (docs: providers.md): ImageMash and 5centsCDN default to 100 paths, Gotipath 100 URLs / 10 patterns.
+IMAGEKIT = emulator_account("imagekit")
+IMAGEMASH = emulator_account("imagemash")
+FIVECENTS = emulator_account("5centscdn")
+GOTIPATH = emulator_account("gotipath")
+# Batch limits (docs: providers.md): ImageMash and 5centsCDN default to 100 paths, Gotipath 100 URLs / 10 patterns,
+# Cloudflare 30 files / 30 prefixes.
 BATCH = 100
 GOTIPATH_PATTERN_BATCH = 10
+CLOUDFLARE_BATCH = 30
 
 FULL = {
     "a": 500,
     "b": 500,
     "plan": 100_000,
     "minimum": 10_000,
+    "fastly": 500,
     "wait_imagekit": 500,
     "wait_imagemash": 10_000,
     "scaling": (25_000, 50_000, 100_000, 200_000),
@@ -47,6 +50,7 @@ SMOKE = {
     "b": 5,
     "plan": 2_000,
     "minimum": 1_000,
+    "fastly": 40,
     "wait_imagekit": 20,
     "wait_imagemash": 1_000,
     "scaling": (1_000, 2_000, 4_000),

@@ -5,7 +5,7 @@
 import statistics
 from pathlib import Path
 
-from bench.config import default_concurrency
+from bench.config import default_concurrency, emulator_account
 
 
 class Bench:
@@ -55,27 +55,39 @@ class Bench:
         self.verdicts.append((name, holds))
         return "%s %s" % (text, "✓" if holds else "✗")
 
+    def purge_vars(self, name, provider, paths, **options):
+        """A vars file for cdn_purge.yml: provider, the emulator's default target and credentials, paths, options.
+
+        Every module option is passed as bench_<option>; the playbook leaves out the ones a file does not set.
+        """
+        data = {"bench_provider": provider, "bench_api_base_url": self.emulator.url, "bench_paths": paths}
+        data.update(("bench_%s" % key, value) for key, value in dict(emulator_account(provider), **options).items())
+        return self.ansible.vars_file(name, data)
+
     # --- correctness -----------------------------------------------------------------------------
-    def imagekit_problems(self, run, urls, concurrency, task="cdn_purge", entries=None):
-        """Exactly the URLs asked for were purged, each once, with no other request; the result agrees."""
+    def one_per_request_problems(self, run, sent, concurrency, task="cdn_purge", entries=None):
+        """One item per request (ImageKit, Fastly): each of sent (as the emulator logs it) accepted once, nothing else.
+
+        With a task, its result must agree (api_requests, paths, request_ids); returns (problems, TCP connections).
+        """
         problems = []
         if run.rc != 0:
             problems.append("exit status %d: %s" % (run.rc, run.tail()))
         entries = self.emulator.log() if entries is None else entries
         purges = [entry for entry in entries if entry["kind"] == "purge"]
         others = [entry for entry in entries if entry["kind"] != "purge"]
-        sent = [(entry.get("body") or {}).get("url") for entry in purges]
-        if len(purges) != len(urls) or others:
-            problems.append("the emulator saw %d purge requests and %d other requests; expected exactly %d purges" % (len(purges), len(others), len(urls)))
-        if sorted(sent) != sorted(urls):
-            problems.append("the URLs purged differ from the %d URLs asked for (%d distinct sent)" % (len(urls), len(set(sent))))
-        if not all(entry["accepted"] and entry["status"] == 201 for entry in purges):
-            problems.append("some purge requests were not accepted with 201")
+        purged = [path for entry in purges for path in entry["purged"]]
+        if len(purges) != len(sent) or others:
+            problems.append("the emulator saw %d purge requests and %d other requests; expected exactly %d purges" % (len(purges), len(others), len(sent)))
+        if sorted(purged) != sorted(sent) or any(len(entry["purged"]) != 1 for entry in purges):
+            problems.append("the items purged differ from the %d asked for, one per request (%d distinct purged)" % (len(sent), len(set(purged))))
+        if not all(entry["accepted"] for entry in purges):
+            problems.append("%d purge requests were not accepted" % sum(1 for entry in purges if not entry["accepted"]))
         if task is not None:
             result = run.task(task)
             if result.get("failed") or not result.get("changed"):
                 problems.append("task result: failed=%s changed=%s %s" % (result.get("failed"), result.get("changed"), result.get("msg", "")))
-            if result.get("api_requests") != len(purges) or result.get("n_paths") != len(urls):
+            if result.get("api_requests") != len(purges) or result.get("n_paths") != len(sent):
                 problems.append("result api_requests=%s paths=%s, emulator purges=%d" % (result.get("api_requests"), result.get("n_paths"), len(purges)))
             if result.get("request_ids") is not None and set(result["request_ids"]) != {entry["request_id"] for entry in purges}:
                 problems.append("result request_ids differ from the ids the emulator returned")

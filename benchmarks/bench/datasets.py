@@ -7,15 +7,21 @@ import random
 from bench.config import IMAGEKIT
 
 
+def site_urls(base, count):
+    """count distinct file URLs (or paths, with base "") under base, 100 to a folder."""
+    return ["%s/bench/d%03d/img%05d.jpg" % (base, i // 100, i) for i in range(count)]
+
+
 def imagekit_urls(count):
-    return ["%s/bench/d%03d/img%05d.jpg" % (IMAGEKIT["url_endpoint"], i // 100, i) for i in range(count)]
+    return site_urls(IMAGEKIT["url_endpoint"], count)
 
 
-def imagemash_paths(total, seed):
+def prefixed_paths(total, seed, wildcard=""):
     """total paths: 30 % exact duplicates, 20 % covered by a folder prefix in the same list, shuffled.
 
-    Returns (paths, expected): expected are the unique uncovered paths, by construction (the prefixes and
-    the files, none of which starts with another: same-length names under different folders).
+    The prefixes are folders ending in / followed by wildcard (ImageMash: none, Cloudflare: *). Returns
+    (paths, prefixes, files): the prefixes (without wildcard) and the files are the unique uncovered items, by
+    construction (none of them starts with another: same-length names under different folders).
     """
     rnd = random.Random(seed)
     n_dup, n_cov = total * 3 // 10, total * 2 // 10
@@ -24,9 +30,15 @@ def imagemash_paths(total, seed):
     prefixes = ["/media/p%05d/" % k for k in range(n_prefix)]
     files = ["/assets/d%03d/f%05d.png" % (i // 1000, i) for i in range(n_keep - n_prefix)]
     covered = ["%sx%06d.jpg" % (prefixes[j % n_prefix], j) for j in range(n_cov)]
-    distinct = prefixes + files + covered
+    distinct = [prefix + wildcard for prefix in prefixes] + files + covered
     paths = distinct + [rnd.choice(distinct) for _round in range(n_dup)]
     rnd.shuffle(paths)
+    return paths, prefixes, files
+
+
+def imagemash_paths(total, seed):
+    """prefixed_paths for ImageMash (a prefix is a folder ending in /): (paths, the unique uncovered ones)."""
+    paths, prefixes, files = prefixed_paths(total, seed)
     return paths, prefixes + files
 
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from bench.config import ROOT
-from bench.emulator import round_trip_ms
+from bench.emulator import imagekit_round_trip_ms
 
 
 def table(rows):
@@ -55,7 +55,7 @@ def machine_info(ansible, emulator, latency_ms):
         % (os.cpu_count(), platform.system(), platform.machine(), platform.python_version(), ansible.version(), ", ".join(versions), *load),
         "collection: %s (%s)" % (ROOT, collection_version()),
         "emulator: tests/emulator/cdn_emulator.py, --latency-ms %g; measured round trip of one request on a kept-alive connection %.1f ms"
-        % (latency_ms, round_trip_ms(emulator)),
+        % (latency_ms, imagekit_round_trip_ms(emulator)),
     ]
 
 

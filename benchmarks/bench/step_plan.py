@@ -52,9 +52,7 @@ def run_plan(bench):
 
 def plan_vars(bench, name, paths):
     """A vars file for cdn_purge.yml: these ImageMash paths, in check mode."""
-    data = {"bench_provider": "imagemash", "bench_api_base_url": bench.emulator.url, "bench_domain": IMAGEMASH["domain"]}
-    data.update(bench_api_key=IMAGEMASH["api_key"], bench_paths=paths, bench_check_mode=True)
-    return bench.ansible.vars_file(name, data)
+    return bench.purge_vars(name, "imagemash", paths, check_mode=True)
 
 
 def roles_text(runs):

@@ -26,7 +26,7 @@ def run_wait(bench):
 def _imagekit(bench, run, entries, urls):
     """W1: one purge and one status GET per URL, on at most concurrency connections."""
     kit = [entry for entry in entries if entry["provider"] == "imagekit"]
-    problems = bench.imagekit_problems(run, urls, bench.concurrency, task=None, entries=[entry for entry in kit if entry["kind"] == "purge"])[0]
+    problems = bench.one_per_request_problems(run, urls, bench.concurrency, task=None, entries=[entry for entry in kit if entry["kind"] == "purge"])[0]
     ids = [entry["request_id"] for entry in kit if entry["kind"] == "purge"]
     polled = [entry["request_id"] for entry in kit if entry["kind"] == "status"]
     if sorted(polled) != sorted(ids) or len(kit) != 2 * len(urls):
