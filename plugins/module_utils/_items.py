@@ -30,8 +30,8 @@ def read_paths_file(path: str) -> list[str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise CdnError("paths_file %s is not UTF-8 text (line %d); nothing was sent" % (path, line)) from None
+        number = data.count(b"\n", 0, exc.start) + 1
+        raise CdnError("paths_file %s is not UTF-8 text (line %d); nothing was sent" % (path, number)) from None
     paths = []
     for line in text.split("\n"):
         line = line[:-1] if line.endswith("\r") else line

@@ -8,16 +8,17 @@ The runner knows no provider: whatever differs between vendors, it asks the adap
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 from ansible_collections.cdnops.cdn.plugins.module_utils._http import ApiClient
 from ansible_collections.cdnops.cdn.plugins.module_utils._items import counted, items_from
-from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import Ledger
+from ansible_collections.cdnops.cdn.plugins.module_utils._ledger import Ledger, account_fingerprint
 from ansible_collections.cdnops.cdn.plugins.module_utils._options import api_client, provider_for
 from ansible_collections.cdnops.cdn.plugins.module_utils._planner import SKIP_ACCEPTED, Plan, plan_purge
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
@@ -44,23 +45,28 @@ def _distinct_ids(purge_requests: Any) -> list[str]:
     return list(dict.fromkeys(item["request_id"] for item in purge_requests if item["request_id"] is not None))
 
 
-class _Idempotency:
-    """The ledger entry of (provider, target, key), when a key was given."""
+Recorder = Callable[[dict[str, Any]], None]
 
-    def __init__(self, provider: Provider, settings: dict[str, Any]) -> None:
-        self.provider = provider
-        self.key = settings["idempotency_key"]
-        self.ledger: Ledger | None = None
-        self.scope = ""
-        self.accepted: dict[str, Any] = {}
-        if self.key is not None:
-            self.ledger = Ledger(settings["idempotency_file"])
-            self.scope = Ledger.scope(provider.name, provider.target_id(), self.key)
-            self.accepted = self.ledger.accepted(self.scope)
 
-    def record(self, purge_requests: list[dict[str, Any]] | None) -> None:
-        if self.ledger is not None:
-            self.ledger.record(self.scope, self.provider.name, self.provider.target_id(), self.key, purge_requests)
+@contextlib.contextmanager
+def _reserved(provider: Provider, settings: dict[str, Any], check_mode: bool) -> Iterator[tuple[dict[str, Any], Recorder | None]]:
+    """(what the ledger says was accepted under the key, how to record a purge request), for the plan and the sending.
+
+    With a key, the run holds the scope's reservation from reading the ledger to its last record, so a concurrent
+    run with the same key waits and then sends only what this one did not. Check mode and keyless runs write nothing.
+    """
+    key = settings["idempotency_key"]
+    if key is None:
+        yield {}, None
+        return
+    ledger = Ledger(settings["idempotency_file"])
+    scope = Ledger.scope(provider.name, provider.target_id(), key, account_fingerprint(provider.secrets), provider.api_base_url)
+    if check_mode:
+        yield ledger.accepted(scope), None
+        return
+    ledger.check_usable()  # before anything is sent: a ledger that cannot be written must not hide a purge
+    with ledger.reserve(scope) as run:
+        yield run.accepted, run.record
 
 
 # --- stage 1: options ----------------------------------------------------------------------------------------------
@@ -80,15 +86,17 @@ def _plan(provider: Provider, settings: dict[str, Any], items: dict[str, list[An
 
 
 # --- stage 3: send -------------------------------------------------------------------------------------------------
-def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], concurrency: int) -> list[dict[str, Any]]:
-    """Send every batch; return the purge requests, or raise CdnError listing what was accepted.
+def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], concurrency: int, record: Recorder | None) -> list[dict[str, Any]]:
+    """Send every batch, recording each accepted one at once; return the purge requests, or raise CdnError listing
+    what was accepted.
 
     Batched providers send in order, one at a time; providers whose requests are independent send `concurrency`
-    at a time on the one session. After a failure nothing new is started.
+    at a time on the one session. After a failure (or a failure to record) nothing new is started.
     """
     initial = COMPLETED if provider.synchronous else PENDING
     results: list[dict[str, Any] | None] = [None] * len(batches)
     errors: list[tuple[int, CdnError, list[str]]] = []
+    unrecorded: list[CdnError] = []
     stop = threading.Event()
 
     def send(index: int) -> None:
@@ -97,10 +105,17 @@ def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], c
         batch = batches[index]
         try:
             request_id = provider.purge(client, batch.kind, batch.values)
-            results[index] = _purge_request(request_id, batch.kind, batch.keys, initial, client.lost_answers > 0)
+            results[index] = accepted = _purge_request(request_id, batch.kind, batch.keys, initial, client.lost_answers > 0)
         except CdnError as exc:
             errors.append((index, exc, batch.keys if client.lost_answers else []))
             stop.set()
+            return
+        if record is not None:
+            try:
+                record(accepted)
+            except CdnError as exc:
+                unrecorded.append(exc)
+                stop.set()
 
     workers = min(concurrency, len(batches))
     if workers <= 1:
@@ -114,6 +129,10 @@ def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], c
     accepted = [result for result in results if result is not None]
     if errors:
         raise _partial_failure(provider, batches, accepted, errors)
+    if unrecorded:
+        # The purges were accepted: the result keeps them and their ids; only the ledger missed them.
+        failure = CdnError("%s; nothing new was sent after it" % unrecorded[0].message, provider=provider.name)
+        raise _partial_failure(provider, batches, accepted, [(len(batches), failure, [])])
     return accepted
 
 
@@ -204,41 +223,27 @@ def run_purge(params: dict[str, Any], check_mode: bool = False, diff: bool = Fal
 
 
 def _run_purge(provider: Provider, settings: dict[str, Any], items: dict[str, list[Any]], return_items: bool, check_mode: bool, diff: bool) -> dict[str, Any]:
-    idempotency = _Idempotency(provider, settings)
-    plan = _plan(provider, settings, items, idempotency.accepted)
-
-    recorded_ids = _distinct_ids(item for item in plan.skipped if item["reason"] == SKIP_ACCEPTED)
-    result: dict[str, Any] = {
-        "changed": bool(plan.batches),
-        "provider": provider.name,
-        "paths": plan.paths,
-        # The contract once called this "skipped", but a truthy "skipped" makes Ansible report the task as skipped.
-        "skipped_paths": plan.skipped,
-        "purge_requests": [],
-        "request_ids": recorded_ids,
-        "status": COMPLETED if provider.synchronous or not recorded_ids else PENDING,
-        "api_requests": 0,
-    }
-    if diff and plan.batches:
-        result["diff"] = _diff(provider, plan, return_items)
-    # Nothing to send: done, unless the caller waits on purges an earlier run submitted under the key.
-    wait_on_recorded = settings["wait"] and recorded_ids and not provider.synchronous
-    if check_mode or not (plan.batches or wait_on_recorded):
-        result["purge_requests"] = [_purge_request(None, batch.kind, batch.keys, PENDING) for batch in plan.batches]
-        if plan.batches:
-            result["status"] = PENDING
-        return result
-
     workers = settings["concurrency"] if provider.concurrent else 1
-    client = api_client(provider, settings, pool_size=workers)
+    client = None
     try:
-        try:
-            purge_requests = _send_batches(provider, client, plan.batches, workers)
-        except CdnError as exc:
-            idempotency.record(exc.details.get("purge_requests"))
-            exc.details["api_requests"] = client.requests_sent
-            raise
-        idempotency.record(purge_requests)
+        with _reserved(provider, settings, check_mode) as (accepted, record):
+            plan = _plan(provider, settings, items, accepted)
+            result = _planned_result(provider, plan, return_items, diff)
+            recorded_ids = result["request_ids"]
+            # Nothing to send: done, unless the caller waits on purges an earlier run submitted under the key.
+            wait_on_recorded = settings["wait"] and recorded_ids and not provider.synchronous
+            if check_mode or not (plan.batches or wait_on_recorded):
+                result["purge_requests"] = [_purge_request(None, batch.kind, batch.keys, PENDING) for batch in plan.batches]
+                if plan.batches:
+                    result["status"] = PENDING
+                return result
+            client = api_client(provider, settings, pool_size=workers)
+            try:
+                purge_requests = _send_batches(provider, client, plan.batches, workers, record)
+            except CdnError as exc:
+                exc.details["api_requests"] = client.requests_sent
+                raise
+        # The reservation is released: another run with the key need not sit through this one's waiting.
         result["purge_requests"] = purge_requests
         result["request_ids"] = list(dict.fromkeys(_distinct_ids(purge_requests) + recorded_ids))
         if provider.synchronous:
@@ -250,7 +255,26 @@ def _run_purge(provider: Provider, settings: dict[str, Any], items: dict[str, li
         result["api_requests"] = client.requests_sent
         return result
     finally:
-        client.close()
+        if client is not None:
+            client.close()
+
+
+def _planned_result(provider: Provider, plan: Plan, return_items: bool, diff: bool) -> dict[str, Any]:
+    recorded_ids = _distinct_ids(item for item in plan.skipped if item["reason"] == SKIP_ACCEPTED)
+    result: dict[str, Any] = {
+        "changed": bool(plan.batches),
+        "provider": provider.name,
+        "paths": plan.paths,
+        # Not "skipped": a truthy "skipped" makes Ansible report the task as skipped.
+        "skipped_paths": plan.skipped,
+        "purge_requests": [],
+        "request_ids": recorded_ids,
+        "status": COMPLETED if provider.synchronous or not recorded_ids else PENDING,
+        "api_requests": 0,
+    }
+    if diff and plan.batches:
+        result["diff"] = _diff(provider, plan, return_items)
+    return result
 
 
 def run_status(params: dict[str, Any]) -> dict[str, Any]:
