@@ -125,7 +125,12 @@ def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], c
                 break
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(send, range(len(batches))))
+            try:
+                list(pool.map(send, range(len(batches))))
+            except BaseException:
+                # Ctrl-C (KeyboardInterrupt) reaches this thread only: the workers start nothing new either.
+                stop.set()
+                raise
     accepted = [result for result in results if result is not None]
     if errors:
         raise _partial_failure(provider, batches, accepted, errors)
