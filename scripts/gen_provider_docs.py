@@ -37,8 +37,15 @@ README_KIND = {URL: "paths", PREFIX: "prefix `*`", TAG: "tags", HOST: "hosts", C
 STATUS_WORDS = {STATUS_PER_ID: "per id", STATUS_LIST: "from a purge list", STATUS_NONE: "nowhere"}
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint (and the hand-written YAML here) has them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
 def _dump(data, indent=0):
-    text = yaml.safe_dump(data, sort_keys=False, width=120, default_flow_style=False, allow_unicode=True)
+    text = yaml.dump(data, Dumper=_IndentedDumper, sort_keys=False, width=120, default_flow_style=False, allow_unicode=True)
     return "".join((" " * indent + line if line.strip() else line) for line in text.splitlines(True))
 
 
