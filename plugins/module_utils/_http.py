@@ -1,27 +1,36 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared HTTP layer: one requests.Session per run, retries through urllib3 Retry.
+"""The shared HTTP layer: one requests.Session per run; urllib3's Retry decides retries and backoff, driven here.
 
 Internal use only: this file is not part of the collection's public API and may change without notice.
+
+A try runs from connect to its last body byte within `timeout` (a watchdog shuts its socket when time is up, so a
+dripping server cannot hold it) and within the client's deadline, which no try, retry or wait passes. Bodies are
+streamed with a size cap counted after decompression. An answer lost after the request went out (read timeout,
+connection closed or reset, body cut short, bad chunk, bad gzip) counts in `lost_answers`: it may have been acted on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-import ipaddress
-import json
+import socket
+import ssl
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
-from ansible_collections.cdnops.cdn.plugins.module_utils._errors import MAX_PROVIDER_MESSAGE, CdnError, error_words, redact
+from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError, bounded, describe_exception, provider_error_message
+from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import LOOPBACK_NAMES, is_loopback_host, validate_base_url
 
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError, SSLError
+    from urllib3.exceptions import HTTPError as Urllib3Error
     from urllib3.util.retry import Retry
 
     HAS_REQUESTS = True
@@ -29,17 +38,29 @@ try:
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    Retry = object  # type: ignore[misc,assignment] # keeps the class below importable; the module fails with missing_required_lib
-    ProtocolError = ReadTimeoutError = None  # type: ignore[misc,assignment]
+    # Keep the classes below importable; the module fails with missing_required_lib.
+    Retry = HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = object  # type: ignore[misc,assignment]
+    ConnectTimeoutError = InvalidHeader = MaxRetryError = ProtocolError = ReadTimeoutError = SSLError = Exception  # type: ignore[misc,assignment]
+    Urllib3Error = Exception  # type: ignore[misc,assignment]
+
+__all__ = ["LOOPBACK_NAMES", "ApiClient", "is_loopback_host", "provider_error_message", "validate_base_url"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-LOST_ANSWER_ERRORS = tuple(error for error in (ReadTimeoutError, ProtocolError) if error is not None)
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 30.0
 BACKOFF_JITTER = 0.5
 # A Retry-After (or a provider's own reset header) beyond this is cut short: better a clear failure than a silent hour-long hang.
 RETRY_AFTER_MAX = 300.0
-LOOPBACK_NAMES = ("localhost",)
+# The largest answer read, after decompression: purge and status answers are a few hundred bytes. A listing (the
+# ImageMash purge list carries every purge with its paths, unpaged) gets MAX_LIST_BODY_BYTES: ask for it.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_LIST_BODY_BYTES = 32 * 1024 * 1024
+# Of an error answer only its first words are shown (MAX_PROVIDER_MESSAGE characters).
+MAX_ERROR_BODY_BYTES = 64 * 1024
+READ_CHUNK_BYTES = 64 * 1024
+MAX_REASON = 100
+
+_CURRENT_TRY = threading.local()
 
 
 class RequestCounter:
@@ -67,8 +88,8 @@ class RequestCounter:
 
 
 class CountingRetry(Retry):
-    """urllib3 Retry that counts each retry it allows and, on 429 without Retry-After, asks the provider's
-    own rate-limit header (the adapter's retry_after hook)."""
+    """urllib3 Retry that asks the provider's own rate-limit header (the adapter's retry_after hook) on 429 without
+    a usable Retry-After. With a counter it also counts each retry it allows (ApiClient counts tries itself)."""
 
     def __init__(self, *args, counter=None, rate_limit_wait=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,8 +103,7 @@ class CountingRetry(Retry):
         return retry
 
     def increment(self, *args, **kwargs):
-        # A read error means the request went out and its answer was lost: the server may have acted on it.
-        if self.counter is not None and isinstance(kwargs.get("error"), LOST_ANSWER_ERRORS):
+        if self.counter is not None and isinstance(kwargs.get("error"), (ReadTimeoutError, ProtocolError)):
             self.counter.answer_lost()
         retry = super().increment(*args, **kwargs)  # raises MaxRetryError when none is left
         if self.counter is not None:
@@ -91,7 +111,10 @@ class CountingRetry(Retry):
         return retry
 
     def get_retry_after(self, response):
-        retry_after = super().get_retry_after(response)
+        try:
+            retry_after = super().get_retry_after(response)
+        except (InvalidHeader, ValueError, OverflowError):
+            retry_after = None  # "soon", "-5", a date past year 9999: as if absent, not a reason to give up
         if retry_after is None and response.status == 429 and self.rate_limit_wait is not None:
             retry_after = self.rate_limit_wait(response.headers)
             if retry_after is not None:
@@ -101,91 +124,121 @@ class CountingRetry(Retry):
         return retry_after
 
 
-def _retry_policy(retries: int, counter: RequestCounter, rate_limit_wait: Callable[[Any], float | None] | None = None) -> CountingRetry:
+def _retry_policy(retries: int, counter: RequestCounter | None = None, rate_limit_wait: Callable[[Any], float | None] | None = None) -> CountingRetry:
+    kwargs = dict(total=retries, connect=retries, read=retries, status=retries, other=retries, status_forcelist=RETRY_STATUSES)
+    # urllib3 1.26 has neither; jitter and the cap are refinements, not correctness.
     params = inspect.signature(Retry.__init__).parameters
-    kwargs = dict(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=retries,
-        allowed_methods=None,  # purges are POSTs; a lost answer is retried and the result says so
-        status_forcelist=RETRY_STATUSES,
+    kwargs.update((name, value) for name, value in (("backoff_jitter", BACKOFF_JITTER), ("backoff_max", BACKOFF_MAX)) if name in params)
+    # allowed_methods=None: purges are POSTs; a lost answer is retried and the result says so.
+    return CountingRetry(
+        allowed_methods=None,
         backoff_factor=BACKOFF_FACTOR,
         raise_on_status=False,
         respect_retry_after_header=True,
+        counter=counter,
+        rate_limit_wait=rate_limit_wait,
+        **kwargs,
     )
-    # urllib3 1.26 has neither; jitter and the cap are refinements, not correctness.
-    if "backoff_jitter" in params:
-        kwargs["backoff_jitter"] = BACKOFF_JITTER
-    if "backoff_max" in params:
-        kwargs["backoff_max"] = BACKOFF_MAX
-    return CountingRetry(counter=counter, rate_limit_wait=rate_limit_wait, **kwargs)
 
 
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+class _Try:
+    """One try's time limit: past it the watchdog shuts the try's sockets, so a blocked read returns at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
+        self._done = False
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: Any) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired and not self._done:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+            self._sockets.clear()
+        self._timer.cancel()
 
 
-def validate_base_url(option: str, value: str) -> str:
-    """An API base URL: https anywhere, plain http only to this machine; no credentials or query."""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as exc:
-        raise CdnError("%s=%r is not a valid URL: %s" % (option, value, exc)) from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise CdnError("%s=%r must be an absolute http:// or https:// URL" % (option, value))
-    if parts.username or parts.password:
-        raise CdnError("%s must not carry credentials in the URL; use the credential options" % option)
-    if parts.query or parts.fragment:
-        raise CdnError("%s=%r must not have a query string or fragment" % (option, value))
-    if parts.scheme == "http" and not is_loopback_host(host):
-        raise CdnError(
-            "%s=%r uses plain http:// to a non-loopback host; only https:// is allowed there "
-            "(http:// is accepted for 127.0.0.0/8, ::1 and localhost)" % (option, value)
-        )
-    return value.rstrip("/")
+def _shut(sock: Any) -> None:
+    # The plain socket's shutdown, also under TLS: it wakes a blocked read without tearing down the TLS object.
+    with contextlib.suppress(OSError, TypeError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def provider_error_message(response: Any, secrets: tuple[str, ...] = (), read_words: Callable[[Any], list[str]] = error_words) -> str:
-    """The provider's own words from an error response, as the adapter's error_words hook reads its body."""
-    text = response.text or ""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if body is not None:
-        words = read_words(body)
-        text = " - ".join(words) if words else text
-    # Redact before cutting: a cut through a secret would leave its first part behind.
-    text = redact(" ".join(text.split()), secrets)
-    if len(text) > MAX_PROVIDER_MESSAGE:
-        text = text[:MAX_PROVIDER_MESSAGE] + "..."
-    return text
+def _watch(connection: Any) -> None:
+    """The socket (kept: http.client hands it to the response and forgets it) is shut if the current try runs out."""
+    current = getattr(_CURRENT_TRY, "value", None)
+    if current is not None and connection.sock is not None:
+        current.watch(connection.sock)
 
 
-def _describe_transport_error(exc: BaseException) -> str:
-    reason = exc
-    if exc.args and isinstance(exc.args[0], MaxRetryError):
-        reason = exc.args[0].reason or exc.args[0]
-    text = str(reason)
-    # urllib3 puts object reprs first ("<urllib3.connection.HTTPConnection object at 0x..>: ...").
-    if text.startswith("<") and ">: " in text:
-        text = text.split(">: ", 1)[1]
-    return "%s: %s" % (type(reason).__name__, text)
+class _Watching:
+    """A connection whose socket the current try's watchdog can shut."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _watch(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+def _watched_pool(pool: Any) -> Any:
+    """pool's class with _Watching connections."""
+    return type("Watched" + pool.__name__, (pool,), {"ConnectionCls": type("Watched" + pool.ConnectionCls.__name__, (_Watching, pool.ConnectionCls), {})})
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with connections the try's watchdog can reach; no retries of its own (ApiClient drives Retry)."""
+
+    pools = {"http": _watched_pool(HTTPConnectionPool), "https": _watched_pool(HTTPSConnectionPool)} if HAS_REQUESTS else {}
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self.pools
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = self.pools
+        return manager
+
+
+def _transport_reason(exc: BaseException) -> BaseException:
+    """The urllib3 error behind what requests raised."""
+    reason: Any = exc.args[0] if isinstance(exc, requests.exceptions.RequestException) and exc.args else exc
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason or reason
+    return reason if isinstance(reason, BaseException) else exc
+
+
+def _timed_out(url: str, seconds: float) -> BaseException:
+    return ReadTimeoutError(None, url, "Read timed out: no complete answer within %gs" % seconds)  # type: ignore[arg-type]
+
+
+def _is_certificate_error(error: BaseException) -> bool:
+    return isinstance(error, SSLError) and any(isinstance(arg, ssl.SSLCertVerificationError) for arg in error.args)
 
 
 class ApiClient:
-    """One provider's API: base URL, fixed headers and auth, timeout, retries, request counting.
+    """One provider's API: base URL, fixed headers and auth, timeout, retries, deadline, request counting.
 
     hooks is the adapter: its name, retry_after(headers) and error_words(body) are all this layer knows of it.
     """
@@ -209,16 +262,26 @@ class ApiClient:
         self.retries = retries
         self.secrets = tuple(s for s in secrets if s)
         self.counter = RequestCounter()
+        self.deadline: float | None = None
+        self.deadline_label = ""
+        self.policy = _retry_policy(retries, None, hooks.retry_after)
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=_retry_policy(retries, self.counter, hooks.retry_after))
+        adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(headers or {})
         self.session.auth = auth
-        if urlsplit(base_url).scheme == "http":
+        if base_url.lower().startswith("http://"):
             # Plain http is allowed only to this machine: never through a proxy from the environment (in clear text).
             self.session.trust_env = False
         self.validate_certs = validate_certs
+
+    def set_deadline(self, deadline: float | None, label: str = "") -> None:
+        """No try, retry or wait of any later request goes past deadline (a time.monotonic() value; None: no deadline).
+
+        label names it in messages, for example "wait_timeout=300s"."""
+        self.deadline = deadline
+        self.deadline_label = label
 
     def error_message(self, response: Any) -> str:
         """The provider's own words from response, redacted and bounded."""
@@ -236,39 +299,129 @@ class ApiClient:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, what: str, ok: tuple[int, ...] = (200, 201, 202, 204), **kwargs: Any) -> Any:
-        """Send one API call (retried per policy); return the response or raise CdnError."""
-        url = self.base_url + path
-        self.counter.add()
-        self.counter.start_exchange()
-        try:
-            # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE in the environment.
-            # No redirects: requests would carry the custom credential headers (apikey, X-API-Key, X-Auth-*) to the new URL.
-            response = self.session.request(method, url, timeout=self.timeout, verify=self.validate_certs, allow_redirects=False, **kwargs)
-        except requests.exceptions.SSLError as exc:
-            raise CdnError(
-                "%s: %s failed: TLS error talking to %s: %s (validate_certs=false skips verification; use it only "
-                "for a trusted test endpoint)" % (self.provider, what, self.base_url, redact(_describe_transport_error(exc), self.secrets)),
-                provider=self.provider,
-            ) from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise CdnError(
-                "%s: %s failed after %d retries: could not get an answer from %s: %s"
-                % (self.provider, what, self.retries, self.base_url, redact(_describe_transport_error(exc), self.secrets)),
-                provider=self.provider,
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise CdnError(
-                "%s: %s failed: %s" % (self.provider, what, redact(_describe_transport_error(exc), self.secrets)),
-                provider=self.provider,
-            ) from None
-        if response.status_code not in ok:
+    def _fail(self, what: str, why: str, response: Any = None, error: BaseException | None = None) -> CdnError:
+        """The failure of what: why, then the last HTTP answer or the last transport error, redacted and bounded."""
+        if response is not None:
             message = self.error_message(response)
-            retried = " after %d retries" % self.retries if response.status_code in RETRY_STATUSES else ""
-            raise CdnError(
-                "%s: %s failed%s: HTTP %d %s: %s" % (self.provider, what, retried, response.status_code, response.reason or "", message),
+            reason = bounded(response.reason or "", self.secrets, MAX_REASON)
+            return CdnError(
+                "%s: %s failed%s: HTTP %d %s: %s" % (self.provider, what, why, response.status_code, reason, message),
                 provider=self.provider,
                 http_status=response.status_code,
                 provider_message=message,
             )
+        if error is not None:
+            described = bounded(describe_exception(_transport_reason(error)), self.secrets)
+            if isinstance(error, SSLError):
+                tls = "validate_certs=false skips verification; use it only for a trusted test endpoint"
+                why += ": TLS error talking to %s: %s (%s)" % (self.base_url, described, tls)
+            elif isinstance(error, (Urllib3Error, OSError)):
+                why += ": could not get an answer from %s: %s" % (self.base_url, described)
+            else:
+                why += ": " + described
+        return CdnError("%s: %s failed%s" % (self.provider, what, why), provider=self.provider)
+
+    def _deadline_words(self) -> str:
+        return "the deadline%s" % (" (%s)" % self.deadline_label if self.deadline_label else "")
+
+    def request(self, method: str, path: str, what: str, ok: tuple[int, ...] = (200, 201, 202, 204), max_body: int = MAX_BODY_BYTES, **kwargs: Any) -> Any:
+        """Send one API call (retried per policy, within the deadline); return the response, its body read, or raise CdnError.
+
+        max_body: the largest answer accepted (after decompression); MAX_LIST_BODY_BYTES for a listing."""
+        url = self.base_url + path
+        self.counter.start_exchange()
+        policy, tries = self.policy, 0
+        while True:
+            seconds = self.timeout if self.deadline is None else min(self.timeout, self.deadline - time.monotonic())
+            if seconds <= 0:
+                raise self._fail(what, ": %s had passed before try %d" % (self._deadline_words(), tries + 1))
+            tries += 1
+            self.counter.add()
+            response, error = self._try(method, url, what, seconds, ok, max_body, kwargs)
+            raw = response.raw if response is not None else None
+            if raw is not None and not policy.is_retry(method, raw.status, policy.get_retry_after(raw) is not None):
+                break
+            try:
+                policy = policy.increment(method, url, response=raw, error=error)
+            except MaxRetryError:
+                if raw is not None:
+                    break
+                raise self._fail(what, " after %d retries" % self.retries, error=error) from None
+            wait = (policy.get_retry_after(raw) if raw is not None else None) or policy.get_backoff_time()
+            if self.deadline is not None and time.monotonic() + wait >= self.deadline:
+                why = ": no retry fits before %s (%d tries; the next would start in %.1fs)" % (self._deadline_words(), tries, wait)
+                raise self._fail(what, why, response, error)
+            time.sleep(wait)
+        if response.status_code not in ok:
+            raise self._fail(what, " after %d retries" % self.retries if response.status_code in RETRY_STATUSES else "", response)
         return response
+
+    def _try(self, method: str, url: str, what: str, seconds: float, ok: tuple[int, ...], max_body: int, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        """One try within seconds, from connect to the last body byte: (the response, its body read, None) or (None,
+        the urllib3 error to tell Retry). An answer lost after the request went out is counted in lost_answers."""
+        current = _Try(seconds)
+        _CURRENT_TRY.value = current
+        try:
+            try:
+                # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE in the environment.
+                # No redirects: requests would carry the custom credential headers (apikey, X-API-Key, X-Auth-*) to the new URL.
+                response = self.session.request(method, url, timeout=seconds, verify=self.validate_certs, allow_redirects=False, stream=True, **kwargs)
+            except requests.exceptions.RequestException as exc:
+                error = _transport_reason(exc)
+                if _is_certificate_error(error) or not isinstance(error, (Urllib3Error, OSError)):
+                    # Not a network accident: a retry would meet the same (a refused certificate, a URL requests cannot send).
+                    raise self._fail(what, "", error=error) from None
+                if isinstance(error, ConnectTimeoutError):
+                    return None, error  # never sent
+                return None, self._lost(_timed_out(url, seconds) if current.expired else error)
+            try:
+                lost = self._read_body(response, what, current, ok, max_body)
+            finally:
+                response.close()
+            return (None, self._lost(lost)) if lost is not None else (response, None)
+        finally:
+            _CURRENT_TRY.value = None
+            current.finish()
+
+    def _lost(self, error: BaseException) -> BaseException:
+        if isinstance(error, (ReadTimeoutError, ProtocolError)):
+            self.counter.answer_lost()
+        return error
+
+    def _read_body(self, response: Any, what: str, current: _Try, ok: tuple[int, ...], max_body: int) -> BaseException | None:
+        """Stream the body into response (.content, .text and .json() work after): a success answer whole and at most
+        max_body bytes, else the error that lost it; of an error answer its first MAX_ERROR_BODY_BYTES do."""
+        success = response.status_code in ok
+        limit = max_body if success else MAX_ERROR_BODY_BYTES
+        chunks: list[bytes] = []
+        size, complete = 0, False
+        try:
+            # read1 hands over what has arrived (so a body cut short keeps its first words); urllib3 1.26 has only stream.
+            raw = response.raw
+            reads = iter(lambda: raw.read1(READ_CHUNK_BYTES, decode_content=True), b"") if hasattr(raw, "read1") else raw.stream(READ_CHUNK_BYTES, True)
+            for chunk in reads:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    break
+            else:
+                complete = True
+        except (Urllib3Error, OSError) as exc:
+            if success:
+                # A body cut short, a bad chunk, bad gzip, the try's time up: the answer is lost, as by a read timeout.
+                if current.expired:
+                    return _timed_out(response.url, current.seconds)
+                return exc if isinstance(exc, (ProtocolError, ReadTimeoutError)) else ProtocolError("Connection broken: %s" % exc, exc)
+        if size > limit and success:
+            # Answered, but what it said cannot be known: as good as lost.
+            self.counter.answer_lost()
+            raise CdnError(
+                "%s: %s failed: the answer (HTTP %d) is larger than %d MiB, the limit for one API answer; it was not read"
+                % (self.provider, what, response.status_code, limit // (1024 * 1024)),
+                provider=self.provider,
+                http_status=response.status_code,
+            )
+        response._content = b"".join(chunks)[:limit]
+        # Not read to its end, the connection cannot carry another request: then close() drops it instead of pooling it.
+        response._content_consumed = complete
+        return None

@@ -26,6 +26,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     has_extension,
     shown,
 )
+from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import check_url_safety
 
 # ImageKit refuses a wildcard under these whatever their length or depth.
 _NEVER_WILDCARD = ("/media/catalog", "/s/files")
@@ -59,6 +60,7 @@ class ImageKit(Provider):
         self.url_endpoint = None
         endpoint = params.get("url_endpoint")
         if endpoint is not None:
+            check_url_safety("url_endpoint", endpoint, self.name)
             parts = urlsplit(endpoint)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise CdnError(

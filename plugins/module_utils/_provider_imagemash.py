@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._http import MAX_LIST_BODY_BYTES
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     COMPLETED,
     PENDING,
@@ -108,7 +109,8 @@ class ImageMash(Provider):
         )
 
     def purge_list(self, client: Any) -> list[dict[str, Any]]:
-        response = client.request("POST", "/v1/storage/getPurgeList", "listing purge requests")
+        # No pages: the list holds every purge with its paths, so it may be far larger than a purge answer.
+        response = client.request("POST", "/v1/storage/getPurgeList", "listing purge requests", max_body=MAX_LIST_BODY_BYTES)
         try:
             entries = response.json()
         except ValueError:

@@ -164,12 +164,20 @@ def _partial_failure(provider: Provider, batches: list[Batch], accepted: list[di
 
 
 # --- stage 5: wait -------------------------------------------------------------------------------------------------
-def wait_for(provider: Provider, poll: Callable[[list[str]], dict[str, str]], statuses: dict[str, str], params: dict[str, Any]) -> dict[str, str]:
-    """Poll until every id is Completed; return {id: vendor status}. Past wait_timeout raise, naming the Pending ones.
+def start_wait(client: ApiClient, params: dict[str, Any]) -> float:
+    """The wall-clock end of waiting; the client holds every request, retry and back-off to it as well."""
+    deadline = time.monotonic() + params["wait_timeout"]
+    client.set_deadline(deadline, "wait_timeout=%ss" % params["wait_timeout"])
+    return deadline
+
+
+def wait_for(
+    provider: Provider, poll: Callable[[list[str]], dict[str, str]], statuses: dict[str, str], params: dict[str, Any], deadline: float
+) -> dict[str, str]:
+    """Poll until every id is Completed; return {id: vendor status}. Past the deadline raise, naming the Pending ones.
 
     statuses holds what is known now; poll(pending_ids) returns fresh words for those ids.
     """
-    deadline = time.monotonic() + params["wait_timeout"]
     statuses = dict(statuses)
     while True:
         provider.check_status_words(statuses)
@@ -194,7 +202,8 @@ def _status_list(provider: Provider, statuses: dict[str, str]) -> list[dict[str,
 def _wait_for_purges(provider: Provider, client: ApiClient, result: dict[str, Any], settings: dict[str, Any], workers: int) -> None:
     ids = result["request_ids"]
     try:
-        statuses = wait_for(provider, lambda pending: provider.statuses(client, pending, workers), provider.statuses(client, ids, workers), settings)
+        deadline = start_wait(client, settings)
+        statuses = wait_for(provider, lambda pending: provider.statuses(client, pending, workers), provider.statuses(client, ids, workers), settings, deadline)
     except CdnError as exc:
         exc.details.update(purge_requests=result["purge_requests"], request_ids=ids, api_requests=client.requests_sent)
         raise
@@ -313,11 +322,12 @@ def run_status(params: dict[str, Any]) -> dict[str, Any]:
         return provider.statuses_from_list(entries, pending)
 
     try:
+        deadline = start_wait(client, settings) if settings["wait"] else 0.0
         statuses = poll(request_ids)
         if request_ids is not None:
             provider.check_status_words(statuses)
         if settings["wait"]:
-            statuses = wait_for(provider, poll, statuses, settings)
+            statuses = wait_for(provider, poll, statuses, settings, deadline)
         result: dict[str, Any] = {"changed": False, "provider": provider.name, "statuses": _status_list(provider, statuses)}
         result["status"] = COMPLETED if all(item["status"] == COMPLETED for item in result["statuses"]) else PENDING
         if listing:

@@ -7,6 +7,8 @@ Internal use only: this file is not part of the collection's public API and may 
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
@@ -14,12 +16,63 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
 URL_ENDPOINT_DESCRIPTION = (
     "The site's public base URL, for example V(https://www.example.com); relative paths are joined to it, and absolute URLs in C(paths) must lie under it."
 )
+LOOPBACK_NAMES = ("localhost",)
+# The authority of a URL-like string, however its scheme and slashes are written (urlsplit is lenient about both).
+_AUTHORITY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?[/\\]*([^/\\?#]*)")
+
+
+def has_userinfo(value: str) -> bool:
+    """True when the URL-like value carries user:password@ (or user@) before its host."""
+    match = _AUTHORITY.match(value)
+    return match is not None and "@" in match.group(1)
+
+
+def check_url_safety(option: str, value: str, provider: str | None = None) -> None:
+    """Refuse, before any other check and without echoing the value, credentials in a URL; then any white space or
+    control character (urlsplit silently drops some of them, so a trailing newline would pass its checks)."""
+    if has_userinfo(value):
+        raise CdnError("%s must not carry credentials (user:password@); use the credential options" % option, provider=provider)
+    if any(char.isspace() or ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value):
+        raise CdnError("%s=%r must not contain white space or control characters" % (option, value), provider=provider)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(option: str, value: str) -> str:
+    """An API base URL: https anywhere, plain http only to this machine; no credentials, query or white space."""
+    check_url_safety(option, value)
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise CdnError("%s=%r is not a valid URL: %s" % (option, value, exc)) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise CdnError("%s=%r must be an absolute http:// or https:// URL" % (option, value))
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise CdnError("%s=%r must not have a query string or fragment" % (option, value))
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise CdnError(
+            "%s=%r uses plain http:// to a non-loopback host; only https:// is allowed there "
+            "(http:// is accepted for 127.0.0.0/8, ::1 and localhost)" % (option, value)
+        )
+    return value.rstrip("/")
 
 
 def check_url_endpoint(provider: str, endpoint: str | None, example: str = "https://www.example.com") -> str | None:
     """The endpoint without a trailing /, or None; an error names the option and the rule."""
     if endpoint is None:
         return None
+    check_url_safety("url_endpoint", endpoint, provider)
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or "*" in endpoint:
         raise CdnError("url_endpoint=%r must be an absolute http(s) URL without query or wildcard, like %s" % (endpoint, example), provider=provider)
@@ -29,6 +82,8 @@ def check_url_endpoint(provider: str, endpoint: str | None, example: str = "http
 def absolute_url(provider: str, path: str, endpoint: str | None) -> str:
     """path as an absolute URL: relative paths joined to endpoint; absolute ones must lie under it when it is given."""
     if path.startswith(("https://", "http://")):
+        if has_userinfo(path):
+            raise CdnError("an absolute URL in paths for %s must not carry credentials (user:password@)" % provider, provider=provider)
         if not urlsplit(path).hostname:
             raise CdnError("path %r is not valid for %s: an absolute URL needs a host" % (path, provider), provider=provider)
         if endpoint and not (path == endpoint or path.startswith(endpoint + "/")):
