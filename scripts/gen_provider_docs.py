@@ -183,7 +183,8 @@ def role_block():
     options = {"provider": {"description": "The CDN.", "type": "str", "required": True, "choices": [adapter.name for adapter in ADAPTERS_BY_NAME]}}
     for name, doc in provider_option_docs("O(cdn_purge_targets[].provider=%s)").items():
         entry = {"description": doc["description"], "type": doc["type"]}
-        for key in ("choices", "aliases", "elements"):
+        # No aliases: the role argument spec schema has none (a target names the option itself, api_key not api_token).
+        for key in ("choices", "elements"):
             if key in doc:
                 entry[key] = doc[key]
         if name in provider_option_spec() and provider_option_spec()[name]["no_log"]:

@@ -9,103 +9,125 @@ class ModuleDocFragment:
 options:
   provider:
     description:
-    - The CDN whose cache is purged.
-    - 'V(5centscdn): 5centsCDN, API V(https://api.5centscdn.com); purges url (100 per request by default), purge all; synchronous
-      (done when accepted).'
-    - 'V(cloudflare): Cloudflare, API V(https://api.cloudflare.com); purges url (30 per request by default, at most 500),
-      prefix (30 per request by default, at most 100), tag (30 per request by default, at most 100), host (30 per request
-      by default, at most 100), purge all; synchronous (done when accepted).'
-    - 'V(fastly): Fastly, API V(https://api.fastly.com); purges url (1 per request), tag (at most 256 per request), purge
-      all; synchronous (done when accepted).'
-    - 'V(gotipath): Gotipath, API V(https://apistream.gotipath.com); purges url (at most 100 per request), prefix (at most
-      10 per request), purge all; synchronous (done when accepted).'
-    - 'V(imagekit): ImageKit, API V(https://api.imagekit.io); purges url (1 per request), prefix (1 per request); status read
-      per id.'
-    - 'V(imagemash): ImageMash, API V(https://api.imagemash.io); purges prefix (100 per request by default); status read from
-      a purge list.'
-    - O(wait_timeout) defaults to 300 and O(poll_interval) to 2 unless said above.
+      - The CDN whose cache is purged.
+      - 'V(5centscdn): 5centsCDN, API V(https://api.5centscdn.com); purges url (100 per request by default), purge all; synchronous
+        (done when accepted).'
+      - 'V(bunny): Bunny, API V(https://api.bunny.net); purges url (1 per request), prefix (1 per request), tag (1 per request),
+        purge all; synchronous (done when accepted).'
+      - 'V(cloudflare): Cloudflare, API V(https://api.cloudflare.com); purges url (30 per request by default, at most 500),
+        prefix (30 per request by default, at most 100), tag (30 per request by default, at most 100), host (30 per request
+        by default, at most 100), purge all; synchronous (done when accepted).'
+      - 'V(fastly): Fastly, API V(https://api.fastly.com); purges url (1 per request), tag (at most 256 per request), purge
+        all; synchronous (done when accepted).'
+      - 'V(gcore): Gcore, API V(https://api.gcore.com); purges url (at most 100 per request), prefix (at most 10 per request),
+        purge all; status read per id.'
+      - 'V(gotipath): Gotipath, API V(https://apistream.gotipath.com); purges url (at most 100 per request), prefix (at most
+        10 per request), purge all; synchronous (done when accepted).'
+      - 'V(imagekit): ImageKit, API V(https://api.imagekit.io); purges url (1 per request), prefix (1 per request); status
+        read per id.'
+      - 'V(imagemash): ImageMash, API V(https://api.imagemash.io); purges prefix (100 per request by default); status read
+        from a purge list.'
+      - O(wait_timeout) defaults to 300 and O(poll_interval) to 2 unless said above.
     type: str
     required: true
     choices:
-    - 5centscdn
-    - cloudflare
-    - fastly
-    - gotipath
-    - imagekit
-    - imagemash
+      - 5centscdn
+      - bunny
+      - cloudflare
+      - fastly
+      - gcore
+      - gotipath
+      - imagekit
+      - imagemash
   url_endpoint:
     description:
-    - Used by cloudflare, fastly, imagekit only; an error with any other provider.
-    - 'O(provider=cloudflare): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
-      to it, and absolute URLs in C(paths) must lie under it.'
-    - 'O(provider=fastly): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
-      to it, and absolute URLs in C(paths) must lie under it.'
-    - 'O(provider=imagekit): Your ImageKit URL endpoint, for example V(https://ik.imagekit.io/demo). Lets paths be relative;
-      absolute URLs are accepted without it.'
+      - Used by bunny, cloudflare, fastly, imagekit only; an error with any other provider.
+      - 'O(provider=bunny): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
+        to it, and absolute URLs in C(paths) must lie under it.'
+      - 'O(provider=cloudflare): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
+        to it, and absolute URLs in C(paths) must lie under it.'
+      - 'O(provider=fastly): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
+        to it, and absolute URLs in C(paths) must lie under it.'
+      - 'O(provider=imagekit): Your ImageKit URL endpoint, for example V(https://ik.imagekit.io/demo). Lets paths be relative;
+        absolute URLs are accepted without it.'
     type: str
   api_key:
     description:
-    - 'O(provider=5centscdn): The API key (header C(X-API-Key)). From E(FIVECENTSCDN_API_KEY) when omitted.'
-    - 'O(provider=cloudflare): An API token with the permission Zone > Cache Purge, sent as a Bearer token. With O(email),
-      the legacy global API key (from E(CLOUDFLARE_API_KEY) when omitted). From E(CLOUDFLARE_API_TOKEN) or E(CLOUDFLARE_API_KEY)
-      when omitted.'
-    - 'O(provider=fastly): An API token with the scope C(purge_select) (URLs and keys) or C(purge_all), header C(Fastly-Key).
-      From E(FASTLY_API_TOKEN) when omitted.'
-    - 'O(provider=gotipath): The API key (header C(X-Auth-ApiKey)). From E(GOTIPATH_API_KEY) when omitted.'
-    - 'O(provider=imagekit): The private API key. From E(IMAGEKIT_PRIVATE_KEY) when omitted.'
-    - 'O(provider=imagemash): The API key (header C(apikey)). From E(IMAGEMASH_API_KEY) when omitted.'
-    - Never logged or returned.
+      - 'O(provider=5centscdn): The API key (header C(X-API-Key)). From E(FIVECENTSCDN_API_KEY) when omitted.'
+      - 'O(provider=bunny): The account API key (Account settings > API), sent as C(AccessKey). From E(BUNNYNET_API_KEY) when
+        omitted.'
+      - 'O(provider=cloudflare): An API token with the permission Zone > Cache Purge, sent as a Bearer token. With O(email),
+        the legacy global API key (from E(CLOUDFLARE_API_KEY) when omitted). From E(CLOUDFLARE_API_TOKEN) or E(CLOUDFLARE_API_KEY)
+        when omitted.'
+      - 'O(provider=fastly): An API token with the scope C(purge_select) (URLs and keys) or C(purge_all), header C(Fastly-Key).
+        From E(FASTLY_API_TOKEN) when omitted.'
+      - 'O(provider=gcore): A permanent API token (it contains a V($)), sent as C(Authorization: APIKey <token>); a user with
+        the role "Purge and Prefetch only (API)" is enough. From E(GCORE_API_KEY) when omitted.'
+      - 'O(provider=gotipath): The API key (header C(X-Auth-ApiKey)). From E(GOTIPATH_API_KEY) when omitted.'
+      - 'O(provider=imagekit): The private API key. From E(IMAGEKIT_PRIVATE_KEY) when omitted.'
+      - 'O(provider=imagemash): The API key (header C(apikey)). From E(IMAGEMASH_API_KEY) when omitted.'
+      - Never logged or returned.
     type: str
     aliases:
-    - api_token
+      - api_token
   domain:
     description:
-    - Used by imagemash only; an error with any other provider.
-    - 'O(provider=imagemash): Optional. The ImageMash domain to purge, for example V(john.imagemash.io).'
+      - Used by imagemash only; an error with any other provider.
+      - 'O(provider=imagemash): Optional. The ImageMash domain to purge, for example V(john.imagemash.io).'
     type: str
   zone_id:
     description:
-    - Used by 5centscdn, cloudflare only; an error with any other provider.
-    - 'O(provider=5centscdn): Required. The pull zone id (digits; V(42) and V(''42'') are the same).'
-    - 'O(provider=cloudflare): Required. The zone id: 32 hexadecimal characters (the dashboard''s zone overview shows it).'
+      - Used by 5centscdn, cloudflare only; an error with any other provider.
+      - 'O(provider=5centscdn): Required. The pull zone id (digits; V(42) and V(''42'') are the same).'
+      - 'O(provider=cloudflare): Required. The zone id: 32 hexadecimal characters (the dashboard''s zone overview shows it).'
     type: str
   zone_type:
     description:
-    - Used by 5centscdn only; an error with any other provider.
-    - 'O(provider=5centscdn): The kind of pull zone; V(http) when omitted.'
+      - Used by 5centscdn only; an error with any other provider.
+      - 'O(provider=5centscdn): The kind of pull zone; V(http) when omitted.'
     type: str
     choices:
-    - http
-    - vod
+      - http
+      - vod
   distribution_id:
     description:
-    - Used by gotipath only; an error with any other provider.
-    - 'O(provider=gotipath): Required. The CDN distribution UUID.'
+      - Used by gotipath only; an error with any other provider.
+      - 'O(provider=gotipath): Required. The CDN distribution UUID.'
     type: str
   client_id:
     description:
-    - Used by gotipath only; an error with any other provider.
-    - 'O(provider=gotipath): The client id (header C(X-Auth-ClientId)). From E(GOTIPATH_CLIENT_ID) when omitted.'
-    - Never logged or returned.
+      - Used by gotipath only; an error with any other provider.
+      - 'O(provider=gotipath): The client id (header C(X-Auth-ClientId)). From E(GOTIPATH_CLIENT_ID) when omitted.'
+      - Never logged or returned.
     type: str
   library_id:
     description:
-    - Used by gotipath only; an error with any other provider.
-    - 'O(provider=gotipath): The library id (header C(X-Auth-LibraryId)). From E(GOTIPATH_LIBRARY_ID) when omitted.'
-    - Never logged or returned.
+      - Used by gotipath only; an error with any other provider.
+      - 'O(provider=gotipath): The library id (header C(X-Auth-LibraryId)). From E(GOTIPATH_LIBRARY_ID) when omitted.'
+      - Never logged or returned.
     type: str
   email:
     description:
-    - Used by cloudflare only; an error with any other provider.
-    - 'O(provider=cloudflare): Only with a legacy global API key: the account''s e-mail address (header C(X-Auth-Email)).
-      From E(CLOUDFLARE_EMAIL) when omitted.'
-    - Never logged or returned.
+      - Used by cloudflare only; an error with any other provider.
+      - 'O(provider=cloudflare): Only with a legacy global API key: the account''s e-mail address (header C(X-Auth-Email)).
+        From E(CLOUDFLARE_EMAIL) when omitted.'
+      - Never logged or returned.
     type: str
   service_id:
     description:
-    - Used by fastly only; an error with any other provider.
-    - 'O(provider=fastly): The service id; required to purge C(tags) and C(purge_all), not for URL purges.'
+      - Used by fastly only; an error with any other provider.
+      - 'O(provider=fastly): The service id; required to purge C(tags) and C(purge_all), not for URL purges.'
     type: str
+  pull_zone_id:
+    description:
+      - Used by bunny only; an error with any other provider.
+      - 'O(provider=bunny): The pull zone id, a number; required to purge C(tags) and C(purge_all), not for URL purges.'
+    type: int
+  resource_id:
+    description:
+      - Used by gcore only; an error with any other provider.
+      - 'O(provider=gcore): Required. The CDN resource id, a number (the Gcore Customer Portal lists it under CDN > CDN resources).'
+    type: int
 """
 
     # What cdn_purge can purge, and which providers can purge it.
@@ -113,46 +135,47 @@ options:
 options:
   paths:
     description:
-    - 'Files to purge: paths like V(/img/logo.png) (joined to O(url_endpoint) where the provider takes one) or absolute URLs.'
-    - 'A trailing V(*) asks for a prefix purge, for providers that have one: V(cloudflare), V(gotipath), V(imagekit), V(imagemash).
-      Paths under a prefix in the same call are dropped.'
-    - Every path is checked by the provider's own rules before anything is sent (docs/providers.md lists them).
+      - 'Files to purge: paths like V(/img/logo.png) (joined to O(url_endpoint) where the provider takes one) or absolute
+        URLs.'
+      - 'A trailing V(*) asks for a prefix purge, for providers that have one: V(bunny), V(cloudflare), V(gcore), V(gotipath),
+        V(imagekit), V(imagemash). Paths under a prefix in the same call are dropped.'
+      - Every path is checked by the provider's own rules before anything is sent (docs/providers.md lists them).
     type: list
     elements: str
     default: []
   tags:
     description:
-    - 'Cache tags (surrogate keys) to purge. Providers: V(cloudflare), V(fastly); an error elsewhere.'
+      - 'Cache tags (surrogate keys) to purge. Providers: V(bunny), V(cloudflare), V(fastly); an error elsewhere.'
     type: list
     elements: str
     default: []
   hosts:
     description:
-    - 'Host names whose every cached object is purged. Providers: V(cloudflare); an error elsewhere.'
+      - 'Host names whose every cached object is purged. Providers: V(cloudflare); an error elsewhere.'
     type: list
     elements: str
     default: []
   cp_codes:
     description:
-    - 'CP codes whose every object is purged. Providers: none; an error elsewhere.'
+      - 'CP codes whose every object is purged. Providers: none; an error elsewhere.'
     type: list
     elements: int
     default: []
   purge_all:
     description:
-    - 'Purge the whole zone, service, distribution or resource. Providers: V(5centscdn), V(cloudflare), V(fastly), V(gotipath);
-      an error elsewhere.'
-    - V(true) with anything else to purge is an error (V(false) beside other items is fine).
+      - 'Purge the whole zone, service, distribution or resource. Providers: V(5centscdn), V(bunny), V(cloudflare), V(fastly),
+        V(gcore), V(gotipath); an error elsewhere.'
+      - V(true) with anything else to purge is an error (V(false) beside other items is fine).
     type: bool
     default: false
   soft_purge:
     description:
-    - 'Mark the cache stale instead of deleting it. Providers: V(5centscdn), V(fastly); an error elsewhere.'
+      - 'Mark the cache stale instead of deleting it. Providers: V(5centscdn), V(fastly); an error elsewhere.'
     type: bool
     default: false
   batch_size:
     description:
-    - Items per purge request. Defaults to the provider's limit for each kind (see O(provider)); never above a documented
-      maximum.
+      - Items per purge request. Defaults to the provider's limit for each kind (see O(provider)); never above a documented
+        maximum.
     type: int
 """

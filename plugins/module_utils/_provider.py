@@ -173,6 +173,8 @@ class Provider:
     synchronous: bool = False
     status_model: str = STATUS_NONE
     supports_soft_purge: bool = False
+    # A rate-limit answer (429) is waited out and the request resent, within wait_timeout, instead of failing.
+    waits_out_rate_limits: bool = False
     default_wait_timeout: int = 300
     default_poll_interval: float = 2.0
     # What the user is told instead of a kind the provider lacks (kind → advice).

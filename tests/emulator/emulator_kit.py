@@ -17,7 +17,7 @@ import requests
 EMULATOR = Path(__file__).resolve().parent / "cdn_emulator.py"
 TIMEOUT = 10
 LINE_RE = re.compile(r"cdn-emulator listening on (https?)://127\.0\.0\.1:(\d+)")
-PROVIDERS = ("imagekit", "imagemash", "5centscdn", "gotipath", "cloudflare", "fastly")
+PROVIDERS = ("imagekit", "imagemash", "5centscdn", "gotipath", "cloudflare", "fastly", "bunny", "gcore")
 
 IK_KEY = "private_emulator_imagekit_key"
 IK_ENDPOINT = "https://ik.imagekit.io/demo"
@@ -45,6 +45,8 @@ ERROR_KEYS = {
     "gotipath": {"message"},
     "cloudflare": {"success", "errors", "messages", "result"},
     "fastly": {"msg", "detail"},
+    "bunny": {"ErrorKey", "Field", "Message"},
+    "gcore": {"message"},
 }
 
 
@@ -175,6 +177,12 @@ def valid_purge(emu, provider, **kwargs):
         return cf_purge(emu, {"files": ["https://www.example.com/logo.png"]}, **kwargs)
     if provider == "fastly":
         return fy_post(emu, f"/purge/{FY_HOST}/logo.png", **kwargs)
+    if provider == "bunny":
+        params = {"url": "https://www.example.com/logo.png", "async": "false"}
+        return requests.post(emu.url("/purge"), params=params, headers={"AccessKey": "emulator_bunny_access_key"}, timeout=TIMEOUT)
+    if provider == "gcore":
+        headers = {"Authorization": "APIKey 4242$emulatorgcoretoken0123456789abcdef"}
+        return requests.post(emu.url("/cdn/resources/220748/purge"), json={"urls": ["/logo.png"]}, headers=headers, timeout=TIMEOUT)
     return gp_purge(emu, {"type": "url", "paths": ["/logo.png"]})
 
 
