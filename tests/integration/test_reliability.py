@@ -1,11 +1,13 @@
 """Faults survived and nothing lost: cdn_purge through real ansible-playbook runs against a faulty emulator.
 
-Every assertion is read from the emulator's request log, which sees what really reached the "provider":
+Every registered provider runs through every test, from its case file (tests/support/cases) and what its adapter
+declares (one URL per request sent concurrently, or batches). Every assertion is read from the emulator's request
+log, which sees what really reached the "provider":
 - with 30 % of requests failing at random, every path is accepted, and a path is accepted more than once
   only where a failure left the client unable to know whether the first try was accepted (the emulator's
   `drop_after`: processed, then the connection closed; `slow`: processed, answered after the timeout);
-- Retry-After and ImageMash's rl-ttl are honoured, retries stop at `retries` and the failure names the
-  last error;
+- Retry-After (as seconds and as an HTTP date) and, without it, the providers' own rate-limit headers (a time to
+  live, a reset time) are honoured, retries stop at `retries` and the failure names the last error;
 - a quota running out part-way loses nothing: the rerun with the same idempotency_key sends exactly the
   remaining paths, and every path is accepted exactly once across both runs;
 - parallel runs on one ledger file leave it valid, with every accepted path recorded.
@@ -19,8 +21,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cases import CASES
 
-EP = "https://ik.imagekit.io/demo"
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS as ADAPTERS
+
+PROVIDERS = tuple(CASES)
+# One URL per purge request, sent `concurrency` at a time; the others send batches, one request at a time.
+CONCURRENT = tuple(provider for provider in PROVIDERS if ADAPTERS[provider].concurrent)
+BATCHED = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider].concurrent)
 ALL_FAULTS = ["429", "429_rl", "500", "502", "503", "drop", "drop_after", "slow"]
 # The emulator processed and accepted the request, but the client never saw the answer.
 ACCEPTED_ANSWER_LOST = {"drop_after", "slow"}
@@ -37,41 +45,77 @@ FAULTY = {
     "rl_ttl": RETRY_AFTER,
     # Longer than the task's timeout: the client gives up on the answer while the emulator has accepted.
     "slow_seconds": TIMEOUT + 1.0,
+    # Before the random faults: a Retry-After given as an HTTP date (the random ones give seconds).
+    "fail_next": [{"kind": "429", "retry_after_format": "http-date"}],
 }
-BATCH_PATHS = {
-    "imagemash": "/img/big/file-%04d.png",
-    "5centscdn": "/videos/file-%04d.mp4",
-    "gotipath": "/assets/file-%04d.js",
-}
+
+
+# Emulator settings a case file offers to make its provider quick to test (its rate-limit window, say).
+FAST_CONFIG = {key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()}
+
+
+@pytest.fixture(autouse=True)
+def fast(emulator):
+    if FAST_CONFIG:
+        emulator.configure(**FAST_CONFIG)
 
 
 def purge_task(ansible, provider, name="purge", ignore_errors=False, **options):
     return {"name": name, "cdnops.cdn.cdn_purge": ansible.options(provider, **options), "register": "result", "ignore_errors": ignore_errors}
 
 
-def entry_paths(entry):
-    """The paths one logged purge request carried, whatever the provider's body shape."""
-    body = entry["body"] or {}
-    if "url" in body:
-        return [body["url"]]
-    return list(body.get("paths") or body.get("files") or [])
+def make_paths(provider, count, word="file"):
+    """count distinct valid paths for provider (none a prefix of another)."""
+    return [CASES[provider].PATH_TEMPLATE % ("%s-%04d" % (word, number)) for number in range(count)]
 
 
 def sent_paths(provider, paths):
-    return [EP + path for path in paths] if provider == "imagekit" else list(paths)
+    """How the emulator logs paths once purged."""
+    return [CASES[provider].sent(path) for path in paths]
+
+
+def names_to_sent(provider, paths):
+    """How results name paths -> how the emulator logs them."""
+    return {CASES[provider].named(path): CASES[provider].sent(path) for path in paths}
+
+
+def entry_paths(entry):
+    """The paths one logged purge request carried, whatever the provider's request shape, accepted or not."""
+    return CASES[entry["provider"]].requested(entry)
+
+
+def ledger_records(path):
+    """The ledger's records: [(provider, key, {item: request_id})], whatever its file format; every line must parse."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and "entries" in document:  # format 1: one JSON document
+        return [(entry["provider"], entry["idempotency_key"], entry["paths"]) for entry in document["entries"].values()]
+    assert text.endswith("\n"), "the ledger ends in a torn record"
+    lines = [json.loads(line) for line in text.splitlines()]
+    scopes = {line["scope"]: line["declare"] for line in lines if "declare" in line}
+    records = collections.defaultdict(dict)
+    for line in lines:
+        if "paths" in line:
+            records[line["scope"]].update(dict.fromkeys(line["paths"], line["request_id"]))
+    return [(scopes[scope][0], scopes[scope][2], paths) for scope, paths in records.items()]
 
 
 def read_ledger(path, provider, key):
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    (entry,) = [entry for entry in data["entries"].values() if entry["provider"] == provider and entry["idempotency_key"] == key]
-    return entry["paths"]
+    """{item: request_id} recorded for provider under key (one scope: one target, account and API)."""
+    (paths,) = [paths for recorded, recorded_key, paths in ledger_records(path) if recorded == provider and recorded_key == key]
+    return paths
 
 
-def check_survived(emulator, provider, expected, result):
-    """The log shows every expected path accepted, extra acceptances only after a lost answer, Retry-After honoured."""
+def check_survived(emulator, provider, paths, result):
+    """The log shows every path accepted, extra acceptances only after a lost answer, Retry-After honoured."""
+    expected = sent_paths(provider, paths)
+    to_sent = names_to_sent(provider, paths)
     log = emulator.log(provider)
+    # Purge requests, and any status read with which a provider confirms its purges.
     purges = [entry for entry in log if entry["kind"] == "purge"]
-    assert len(purges) == len(log), "only purge requests were expected"
     assert result["api_requests"] == len(log), "api_requests must count every request the provider saw"
 
     faults = collections.Counter(entry["fault"] for entry in log)
@@ -80,6 +124,8 @@ def check_survived(emulator, provider, expected, result):
     for entry in purges:
         if entry["fault"] in NOT_PROCESSED:
             assert not entry["accepted"], entry
+        if entry["accepted"]:
+            assert sorted(entry["purged"]) == sorted(entry_paths(entry)), entry
         for path in entry_paths(entry) if entry["accepted"] else []:
             (doubled if entry["fault"] in ACCEPTED_ANSWER_LOST else answered)[path].append(entry)
     assert sorted(answered) == sorted(expected), "every path accepted, with an answer the client read"
@@ -89,42 +135,44 @@ def check_survived(emulator, provider, expected, result):
 
     # The ids the module reports are those of the acceptances whose answers it read.
     for purge_request in result["purge_requests"]:
-        (entry,) = {id(answered[path][0]): answered[path][0] for path in purge_request["paths"]}.values()
+        sent = [to_sent[path] for path in purge_request["paths"]]
+        (entry,) = {id(answered[path][0]): answered[path][0] for path in sent}.values()
         assert purge_request["request_id"] == entry["request_id"]
-        assert sorted(purge_request["paths"]) == sorted(entry_paths(entry))
+        assert sorted(sent) == sorted(entry_paths(entry))
 
-    # Retry-After (and ImageMash's rl-ttl) is waited out before the same request is sent again.
+    # Retry-After (and the provider's own rate-limit header) is waited out before the same request is sent again.
     retried_after = []
-    for index, entry in enumerate(log):
+    for index, entry in enumerate(purges):
         if entry["fault"] not in ("429", "429_rl"):
             continue
-        again = next(later for later in log[index + 1 :] if entry_paths(later) == entry_paths(entry))
+        again = next(later for later in purges[index + 1 :] if entry_paths(later) == entry_paths(entry))
         retried_after.append(again["time"] - entry["time"])
     assert retried_after and min(retried_after) >= RETRY_AFTER - 0.2, retried_after
     return faults, doubled
 
 
-def test_imagekit_200_urls_survive_30_percent_random_faults(ansible, emulator):
+@pytest.mark.parametrize("provider", CONCURRENT)
+def test_200_urls_survive_30_percent_random_faults(ansible, emulator, provider):
+    """One URL per purge request, 8 at a time: 200 requests, enough to meet every kind of fault."""
     emulator.configure(seed=6, **FAULTY)
-    paths = ["/img/big/file-%03d.png" % number for number in range(200)]
+    paths = make_paths(provider, 200)
     options = dict(paths=paths, retries=10, timeout=TIMEOUT, concurrency=8, idempotency_key="faults", idempotency_file=ansible.ledger)
-    run = ansible.playbook([purge_task(ansible, "imagekit", **options)])
+    run = ansible.playbook([purge_task(ansible, provider, **options)])
     assert run.rc == 0, run.output
     result = run.task("purge")
     assert result["changed"] is True and len(result["purge_requests"]) == 200
-    faults, doubled = check_survived(emulator, "imagekit", sent_paths("imagekit", paths), result)
+    faults, doubled = check_survived(emulator, provider, paths, result)
     # The run really met every kind of fault, and some paths really were accepted twice.
     assert set(ALL_FAULTS) <= set(faults), faults
     assert doubled
-    recorded = read_ledger(ansible.ledger, "imagekit", "faults")
+    recorded = read_ledger(ansible.ledger, provider, "faults")
     assert recorded == {item["paths"][0]: item["request_id"] for item in result["purge_requests"]}
 
 
-@pytest.mark.parametrize("provider", sorted(BATCH_PATHS))
+@pytest.mark.parametrize("provider", BATCHED)
 def test_2000_paths_survive_30_percent_random_faults(ansible, emulator, provider):
-    # Gotipath gets its Retry-After as an HTTP date; the others as seconds.
-    emulator.configure(seed=11, retry_after_format="http-date" if provider == "gotipath" else "seconds", **FAULTY)
-    paths = [BATCH_PATHS[provider] % number for number in range(2000)]
+    emulator.configure(seed=11, **FAULTY)
+    paths = make_paths(provider, 2000)
     # 50 paths a request: 40 purge requests, enough to meet most kinds of fault.
     run = ansible.playbook([purge_task(ansible, provider, paths=paths, batch_size=50, retries=10, timeout=TIMEOUT)])
     assert run.rc == 0, run.output
@@ -134,10 +182,12 @@ def test_2000_paths_survive_30_percent_random_faults(ansible, emulator, provider
     assert len(set(faults) & set(ALL_FAULTS)) >= 5, faults
 
 
-def test_result_says_which_purge_requests_may_have_been_accepted_twice(ansible, emulator):
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_result_says_which_purge_requests_may_have_been_accepted_twice(ansible, emulator, provider):
     """The contract: "accepted twice only where the failure left it unknown whether the first try was accepted ... the
     result says which" (maybe_accepted_twice, paths_uncertain)."""
-    # Two Gotipath purges that fail after 2 retries (fail_next comes before any random fault), then random faults.
+    case = CASES[provider]
+    # Two purges that fail after 2 retries (fail_next comes before any random fault), then random faults.
     emulator.configure(
         fail_next=["drop_after", "drop_after", "503", "500", "503", "502"],
         seed=3,
@@ -147,36 +197,40 @@ def test_result_says_which_purge_requests_may_have_been_accepted_twice(ansible, 
         rl_ttl=0,
         slow_seconds=TIMEOUT + 0.5,
     )
-    imagekit = ["/img/big/file-%02d.png" % number for number in range(30)]
-    imagemash = ["/img/big/file-%04d.png" % number for number in range(120)]
+    lost, answered = case.PATH_TEMPLATE % "lost", case.PATH_TEMPLATE % "answered"
+    # One URL per request: 30 requests; batches of 10: 12 requests.
+    many = make_paths(provider, 30) if provider in CONCURRENT else make_paths(provider, 120)
+    batch = {} if provider in CONCURRENT else {"batch_size": 10}
     tasks = [
-        purge_task(ansible, "gotipath", name="lost", paths=["/lost.html"], retries=2, timeout=TIMEOUT, ignore_errors=True),
-        purge_task(ansible, "gotipath", name="answered", paths=["/answered.html"], retries=2, timeout=TIMEOUT, ignore_errors=True),
-        purge_task(ansible, "imagekit", name="imagekit", paths=imagekit, retries=10, timeout=TIMEOUT),
-        purge_task(ansible, "imagemash", name="imagemash", paths=imagemash, batch_size=10, retries=10, timeout=TIMEOUT),
+        purge_task(ansible, provider, name="lost", paths=[lost], retries=2, timeout=TIMEOUT, ignore_errors=True),
+        purge_task(ansible, provider, name="answered", paths=[answered], retries=2, timeout=TIMEOUT, ignore_errors=True),
+        purge_task(ansible, provider, name="many", paths=many, retries=10, timeout=TIMEOUT, **batch),
     ]
     run = ansible.playbook(tasks)
     assert run.rc == 0, run.output
     # A failed purge whose answer was lost may have been accepted (here it was, twice): the failure says so.
-    assert [entry["purged"] for entry in emulator.purges("gotipath")] == [["/lost.html"], ["/lost.html"]]
-    assert run.task("lost")["paths_uncertain"] == ["/lost.html"] and run.task("lost")["paths_remaining"] == ["/lost.html"]
+    log = emulator.log(provider)
+    first_two = [entry["purged"] for entry in log if entry["accepted"] and entry_paths(entry) in ([case.sent(lost)], [case.sent(answered)])]
+    assert first_two == [[case.sent(lost)]] * 2
+    assert run.task("lost")["paths_uncertain"] == [case.named(lost)] and run.task("lost")["paths_remaining"] == [case.named(lost)]
     assert run.task("answered")["paths_uncertain"] == [] and "HTTP 502" in run.task("answered")["msg"]
-    for provider in ("imagekit", "imagemash"):
-        log = emulator.log(provider)
-        maybe = []
-        for purge_request in run.task(provider)["purge_requests"]:
-            tries = [entry for entry in log if sorted(entry_paths(entry)) == sorted(purge_request["paths"])]
-            lost = any(entry["fault"] in ANSWER_LOST for entry in tries)
-            # True exactly when an answer was lost after the request went out (the client cannot tell drop from
-            # drop_after), false when every failed try was answered (429, 5xx).
-            assert purge_request["maybe_accepted_twice"] is lost, (purge_request, [entry["fault"] for entry in tries])
-            if sum(entry["accepted"] for entry in tries) > 1:
-                maybe.append(purge_request)
-        assert all(purge_request["maybe_accepted_twice"] for purge_request in maybe)
-        assert maybe, "the faults should have caused at least one double acceptance for %s" % provider
+    to_sent = names_to_sent(provider, many)
+    maybe = []
+    for purge_request in run.task("many")["purge_requests"]:
+        tries = [entry for entry in log if sorted(entry_paths(entry)) == sorted(to_sent[path] for path in purge_request["paths"])]
+        lost_answer = any(entry["fault"] in ANSWER_LOST for entry in tries)
+        # True exactly when an answer was lost after the request went out (the client cannot tell drop from
+        # drop_after), false when every failed try was answered (429, 5xx).
+        assert purge_request["maybe_accepted_twice"] is lost_answer, (purge_request, [entry["fault"] for entry in tries])
+        if sum(entry["accepted"] for entry in tries) > 1:
+            maybe.append(purge_request)
+    assert all(purge_request["maybe_accepted_twice"] for purge_request in maybe)
+    assert maybe, "the faults should have caused at least one double acceptance for %s" % provider
 
 
-def test_retries_stop_at_the_limit_and_the_failure_names_the_last_error(ansible, emulator):
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_retries_stop_at_the_limit_and_the_failure_names_the_last_error(ansible, emulator, provider):
+    case = CASES[provider]
     # fail_next is consumed in order by the next requests; each task gets exactly retries + 1 = 3 of them.
     sequences = {
         "429": ["drop", "slow", {"kind": "429", "retry_after": 0}],
@@ -185,15 +239,17 @@ def test_retries_stop_at_the_limit_and_the_failure_names_the_last_error(ansible,
         "502": ["drop_after", "500", "502"],
     }
     emulator.configure(fail_next=[fault for sequence in sequences.values() for fault in sequence], rl_ttl=0, retry_after=0, slow_seconds=TIMEOUT + 0.5)
-    tasks = [
-        purge_task(ansible, "imagemash", name=name, paths=["/img/big/%s.png" % name], retries=2, timeout=TIMEOUT, ignore_errors=True) for name in sequences
-    ]
-    tasks.append(purge_task(ansible, "imagemash", name="after", paths=["/img/big/after.png"], retries=2))
+    path = {name: case.PATH_TEMPLATE % name for name in (*sequences, "after")}
+    tasks = [purge_task(ansible, provider, name=name, paths=[path[name]], retries=2, timeout=TIMEOUT, ignore_errors=True) for name in sequences]
+    tasks.append(purge_task(ansible, provider, name="after", paths=[path["after"]], retries=2))
     run = ansible.playbook(tasks)
-    log = emulator.log("imagemash")
-    kinds = [entry["fault"] for entry in log]
+    log = emulator.log(provider)
+    kinds = [entry["fault"] for entry in log if entry["kind"] == "purge"]
     expected = [fault if isinstance(fault, str) else fault["kind"] for sequence in sequences.values() for fault in sequence]
-    # Exactly retries + 1 tries per task; the last task finds the emulator healthy again.
+    # Exactly retries + 1 tries per task; the last task finds the emulator healthy again. A provider that waits out
+    # a rate limit resends after the 429 instead of failing: that resend meets the next task's first fault.
+    if ADAPTERS[provider].waits_out_rate_limits:
+        return
     assert kinds == expected + [None], kinds
     words = {
         "429": ("after 2 retries: HTTP 429", 429),
@@ -207,27 +263,26 @@ def test_retries_stop_at_the_limit_and_the_failure_names_the_last_error(ansible,
         assert message in result["msg"], result["msg"]
         assert result.get("http_status") == status
         assert result["api_requests"] == 3
-        assert result["paths_remaining"] == ["/img/big/%s.png" % name] and result["paths_purged"] == []
+        assert result["paths_remaining"] == [case.named(path[name])] and result["paths_purged"] == []
     assert "Remote end closed connection without response" in run.task("dropped")["msg"]
     assert "Read timed out" in run.task("timeout")["msg"]
     # Tries whose answer was lost (slow, drop_after) were accepted: the provider has these although the task failed.
-    assert [entry["purged"] for entry in log if entry["accepted"]] == [["/img/big/%s.png" % name] for name in ("429", "timeout", "502", "after")]
+    assert [entry["purged"] for entry in log if entry["accepted"]] == [[case.sent(path[name])] for name in ("429", "timeout", "502", "after")]
     assert run.task("after")["changed"] is True and not run.task("after").get("msg")
 
 
-QUOTA_CASES = {
-    # provider: (paths, batch_size, quota in purge requests)
-    "imagekit": (["/img/big/file-%03d.png" % number for number in range(150)], None, 60),
-    "imagemash": ([BATCH_PATHS["imagemash"] % number for number in range(2000)], 100, 7),
-    "5centscdn": ([BATCH_PATHS["5centscdn"] % number for number in range(2000)], 100, 7),
-    "gotipath": ([BATCH_PATHS["gotipath"] % number for number in range(2000)], 100, 7),
-}
+def quota_case(provider):
+    """(paths, batch_size, quota in purge requests): one URL per request 8 at a time, or batches of 100."""
+    if provider in CONCURRENT:
+        return make_paths(provider, 150), None, 60
+    return make_paths(provider, 2000), 100, 7
 
 
-@pytest.mark.parametrize("provider", sorted(QUOTA_CASES))
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_quota_exhausted_part_way_loses_nothing_and_the_rerun_sends_only_the_rest(ansible, emulator, provider):
-    paths, batch_size, quota = QUOTA_CASES[provider]
+    paths, batch_size, quota = quota_case(provider)
     expected = sent_paths(provider, paths)
+    to_sent = names_to_sent(provider, paths)
     concurrency = 8
     emulator.configure(quota={provider: quota}, latency_ms=5)
     options = dict(paths=paths, idempotency_key="deploy-42", idempotency_file=ansible.ledger, concurrency=concurrency)
@@ -245,13 +300,13 @@ def test_quota_exhausted_part_way_loses_nothing_and_the_rerun_sends_only_the_res
     assert failed["http_status"] == 403 and failed["provider_message"]
     assert failed["api_requests"] == len(log)
     # With several in flight, those already sent when the first 403 came back may be refused too; nothing new starts.
-    assert 1 <= len(refused) <= (concurrency if provider == "imagekit" else 1)
-    assert len(log) == quota + len(refused)
+    assert 1 <= len(refused) <= (concurrency if provider in CONCURRENT else 1)
+    assert len([entry for entry in log if entry["kind"] == "purge" and entry["status"] != 429]) == quota + len(refused)
     # What the provider accepted is exactly paths_purged (and the ledger), the rest exactly paths_remaining.
-    assert sorted(failed["paths_purged"]) == sorted(accepted)
-    assert sorted(failed["paths_purged"] + failed["paths_remaining"]) == sorted(expected)
-    assert sorted(read_ledger(ansible.ledger, provider, "deploy-42")) == sorted(accepted)
-    assert sorted(item for purge_request in failed["purge_requests"] for item in purge_request["paths"]) == sorted(accepted)
+    assert sorted(to_sent[path] for path in failed["paths_purged"]) == sorted(accepted)
+    assert sorted(failed["paths_purged"] + failed["paths_remaining"]) == sorted(to_sent)
+    assert sorted(to_sent[path] for path in read_ledger(ansible.ledger, provider, "deploy-42")) == sorted(accepted)
+    assert sorted(to_sent[item] for purge_request in failed["purge_requests"] for item in purge_request["paths"]) == sorted(accepted)
 
     emulator.reset_quota()
     emulator.configure(quota={})
@@ -259,34 +314,39 @@ def test_quota_exhausted_part_way_loses_nothing_and_the_rerun_sends_only_the_res
     assert second.rc == 0, second.output
     resumed = second.task("purge")
     assert sorted(resumed["paths"]) == sorted(failed["paths_remaining"])
-    assert sorted(item["path"] for item in resumed["skipped_paths"] if item["reason"] == "already_accepted") == sorted(accepted)
+    assert sorted(to_sent[item["path"]] for item in resumed["skipped_paths"] if item["reason"] == "already_accepted") == sorted(accepted)
     # Across both runs every path was accepted exactly once.
     counts = collections.Counter(emulator.purged_paths(provider))
     assert sorted(counts) == sorted(expected) and set(counts.values()) == {1}
-    assert sorted(read_ledger(ansible.ledger, provider, "deploy-42")) == sorted(expected)
+    assert sorted(read_ledger(ansible.ledger, provider, "deploy-42")) == sorted(to_sent)
 
 
-def test_parallel_playbooks_on_one_ledger_keep_every_accepted_path(ansible, emulator):
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_parallel_playbooks_on_one_ledger_keep_every_accepted_path(ansible, emulator, provider):
     """Two ansible-playbook runs started together, each on 5 hosts at once (forks): 10 writers per task, one ledger scope.
 
     The forks start every host's module together, so the writes really meet: without the ledger's lock some are lost.
     """
+    case = CASES[provider]
     emulator.configure(latency_ms=20)
     runs, hosts, tasks_per_run = 2, 5, 3
+    # The ledger alone in its directory: whatever a run leaves beside it shows.
+    ledger = ansible.workdir / "ledger" / "ledger.json"
     inventory = ansible.workdir / "hosts.ini"
     inventory.write_text(
         "".join("host%d ansible_connection=local ansible_python_interpreter=%s\n" % (host, sys.executable) for host in range(hosts)), encoding="utf-8"
     )
+    word = "run%d-%s-task%d-%d"
     processes = []
     for run in range(runs):
         tasks = [
             purge_task(
                 ansible,
-                "imagemash",
+                provider,
                 name="purge-%d" % task,
-                paths=["/img/big/run%d-{{ inventory_hostname }}-task%d-%d.png" % (run, task, number) for number in range(3)],
+                paths=[case.PATH_TEMPLATE % (word % (run, "{{ inventory_hostname }}", task, number)) for number in range(3)],
                 idempotency_key="shared",
-                idempotency_file=ansible.ledger,
+                idempotency_file=str(ledger),
             )
             for task in range(tasks_per_run)
         ]
@@ -301,10 +361,16 @@ def test_parallel_playbooks_on_one_ledger_keep_every_accepted_path(ansible, emul
     for process in processes:
         output = process.communicate(timeout=300)[0]
         assert process.returncode == 0, output
-    ledger = Path(ansible.ledger)
-    json.loads(ledger.read_text(encoding="utf-8"))  # valid JSON
-    recorded = read_ledger(ledger, "imagemash", "shared")
-    accepted = {path: entry["request_id"] for entry in emulator.purges("imagemash") for path in entry["purged"]}
-    assert len(accepted) == runs * hosts * tasks_per_run * 3
+    paths = [
+        case.PATH_TEMPLATE % (word % (run, "host%d" % host, task, number))
+        for run in range(runs)
+        for host in range(hosts)
+        for task in range(tasks_per_run)
+        for number in range(3)
+    ]
+    to_named = {sent: name for name, sent in names_to_sent(provider, paths).items()}
+    recorded = read_ledger(ledger, provider, "shared")  # every line valid
+    accepted = {to_named[path]: entry["request_id"] for entry in emulator.purges(provider) for path in entry["purged"]}
+    assert len(accepted) == len(paths) == runs * hosts * tasks_per_run * 3
     assert recorded == accepted
-    assert not list(ledger.parent.glob(".ledger-*.tmp")), "no temporary file left behind"
+    assert {path.name for path in ledger.parent.iterdir()} <= {ledger.name, ledger.name + ".lock"}, "nothing else left beside the ledger"

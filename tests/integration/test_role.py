@@ -1,7 +1,13 @@
-"""The cdnops.cdn.purge role, its handler and the playbooks cdnops.cdn.purge and deploy_site, through real ansible-playbook runs."""
+"""The cdnops.cdn.purge role, its handler and the playbooks cdnops.cdn.purge and deploy_site, through real ansible-playbook runs.
 
+Every registered provider is a target, from its case file (tests/support/cases) and what its adapter declares
+(its credential options, whether it purges synchronously and how its status is read).
+"""
+
+import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -9,11 +15,15 @@ import time
 import pytest
 import requests
 import yaml
-from emulator_support import CREDENTIALS, ROOT, TARGETS
+from cases import CASES
+from emulator_support import CREDENTIALS, ROOT
 
-from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS as ADAPTERS
 
-EP = TARGETS["imagekit"]["url_endpoint"]
+PROVIDERS = tuple(CASES)
+# Purged asynchronously: the role waits for these.
+WITH_STATUS = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider].synchronous)
+PATHS = {provider: case.ITEMS["paths"] for provider, case in CASES.items()}
 SITE = ROOT / "playbooks" / "files" / "site"
 DEPLOY_SITE = str(ROOT / "playbooks" / "deploy_site.yml")
 PURGE_TASK = "Purge every target"
@@ -25,8 +35,8 @@ def target(ansible, provider, credentials=True, **extra):
     """A cdn_purge_targets entry for provider against the emulator, with its credentials unless told otherwise."""
     entry = ansible.options(provider, **extra)
     if not credentials:
-        for name in CREDENTIALS[provider]:
-            entry.pop(name)
+        for option in ADAPTERS[provider].credential_options():
+            entry.pop(option.name, None)
     return entry
 
 
@@ -52,153 +62,249 @@ def secrets(*providers):
     return [value for provider in providers for value in CREDENTIALS[provider].values()]
 
 
-def complete_after_the_first_poll(emulator):
-    """Mark every purge Completed once a status was read (Pending): only a role that keeps polling sees Completed."""
+# Emulator settings a case file offers to make its provider quick to test (its rate-limit window, say).
+FAST_CONFIG = {key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()}
 
-    def complete():
+
+@pytest.fixture(autouse=True)
+def fast(emulator):
+    if FAST_CONFIG:
+        emulator.configure(**FAST_CONFIG)
+
+
+def pending(emulator, seconds, providers=WITH_STATUS):
+    """Purges of the providers with a status API read Pending for seconds."""
+    emulator.configure(**{CASES[provider].COMPLETE_AFTER: seconds for provider in providers})
+
+
+class Run:
+    """An ansible-playbook run read line by line as it goes (the results as conftest's runs have them)."""
+
+    def __init__(self, returncode, stdout, stderr, results):
+        self.rc, self.stdout, self.stderr, self.results = returncode, stdout, stderr, results
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def task(self, name):
+        return self.results[name]
+
+
+def run_watched(ansible, command, env, on_line):
+    """ansible.run, calling on_line with every line of stdout the moment it is printed."""
+    results_file = ansible.workdir / "results.json"
+    environment = dict(ansible.env, CDN_TEST_RESULT_FILE=str(results_file), PYTHONUNBUFFERED="1", **env)
+    # Waited for below.
+    process = subprocess.Popen(command, cwd=ansible.workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
+    stderr = []
+    reader = threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)
+    reader.start()
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        on_line(line)
+    process.wait(timeout=600)
+    reader.join(timeout=10)
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
+    return Run(process.returncode, "".join(lines), "".join(stderr), results)
+
+
+class Completer:
+    """Once the role's wait step starts (its banner is printed), completes each provider's purges after that provider's
+    first status read from then on, which read Pending: only a role that keeps polling sees Completed. (Reads before
+    the banner are the purge step's own, where a provider confirms a purge by reading its status.)"""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.boundary = None  # the last request logged when the wait step began
+        self.completed = {}  # provider -> the read after which its purges were completed
+        self.thread = threading.Thread(target=self._complete, daemon=True)
+
+    def line(self, line):
+        if self.boundary is None and "TASK [cdnops.cdn.purge : %s]" % WAIT_TASK in line:
+            self.boundary = max((entry["seq"] for entry in self.emulator.log()), default=0)
+            self.thread.start()
+
+    def _complete(self):
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if any(entry["kind"] in ("status", "list") for entry in emulator.log()):
-                requests.post(emulator.url + "/_emulator/complete", timeout=10).raise_for_status()
-                return
-            time.sleep(0.1)
+        while time.monotonic() < deadline and len(self.completed) < len(WITH_STATUS):
+            log = self.emulator.log()
+            for entry in log:
+                provider = entry["provider"]
+                if entry["kind"] in ("status", "list") and entry["seq"] > self.boundary and provider not in self.completed:
+                    self.emulator.configure(**{CASES[provider].COMPLETE_AFTER: 0})
+                    self.completed[provider] = max(later["seq"] for later in log if later["provider"] == provider)
+            time.sleep(0.05)
 
-    thread = threading.Thread(target=complete, daemon=True)
-    thread.start()
-    return thread
+
+def test_the_case_files_name_the_emulators_completion_key(emulator):
+    """COMPLETE_AFTER: an emulator config key for every provider with a status API, None for the synchronous ones."""
+    emulated = requests.get(emulator.url + "/_emulator/providers", timeout=10).json()
+    for provider, case in CASES.items():
+        assert (case.COMPLETE_AFTER is None) == ADAPTERS[provider].synchronous, provider
+        assert case.COMPLETE_AFTER is None or case.COMPLETE_AFTER in emulated[provider]["config"], provider
 
 
 def test_purge_playbook_purges_every_provider_then_waits(ansible, emulator):
-    emulator.configure(imagekit_complete_after=600)
-    completer = complete_after_the_first_poll(emulator)
-    variables = {
-        "cdn_purge_paths": ["/img/big/a.png", "/img/big/b.png"],
-        "cdn_purge_poll_interval": 0.2,
-        "cdn_purge_targets": [
-            target(ansible, "imagekit"),
-            # Credentials from the environment; its own paths instead of cdn_purge_paths.
-            target(ansible, "5centscdn", credentials=False, paths=["/videos/a.mp4"]),
-            target(ansible, "gotipath", purge_all=True),
-            # Nothing to purge: skipped, no request.
-            target(ansible, "imagemash", paths=[]),
-        ],
-    }
-    env = {"FIVECENTSCDN_API_KEY": CREDENTIALS["5centscdn"]["api_key"]}
-    run = ansible.run(["ansible-playbook", "-i", str(ansible.inventory), "cdnops.cdn.purge", "-e", write_vars(ansible, "vars.yml", variables), "-v"], env)
-    completer.join(timeout=10)
+    pending(emulator, 600)
+    completer = Completer(emulator)
+    first = PROVIDERS[0]
+    # Every provider with credentials from the environment, its own paths (the first one: cdn_purge_paths).
+    targets = [target(ansible, provider, credentials=False, **({} if provider == first else {"paths": PATHS[provider]})) for provider in PROVIDERS]
+    # Credentials in the target: purge all where the provider has it; nothing to purge (skipped, no request) for every one.
+    everything = [target(ansible, provider, purge_all=True) for provider in PROVIDERS if CASES[provider].PURGE_ALL]
+    nothing = [target(ansible, provider, paths=[]) for provider in PROVIDERS]
+    every_target = targets + everything + nothing
+    variables = {"cdn_purge_paths": PATHS[first], "cdn_purge_poll_interval": 0.2, "cdn_purge_targets": every_target}
+    env = {name: value for case in CASES.values() for name, value in case.ENV.items()}
+    command = ["ansible-playbook", "-i", str(ansible.inventory), "cdnops.cdn.purge", "-e", write_vars(ansible, "vars.yml", variables), "-v"]
+    run = run_watched(ansible, command, env, completer.line)
+    completer.thread.join(timeout=10)
     assert run.rc == 0, run.output
-    assert sorted(emulator.purged_paths("imagekit")) == [EP + "/img/big/a.png", EP + "/img/big/b.png"]
-    assert emulator.purged_paths("5centscdn") == ["/videos/a.mp4"]
-    (everything,) = emulator.purges("gotipath")
-    assert everything["purge_all"] is True
-    assert emulator.log("imagemash") == []
-    # The check step sent nothing: one purge request per path (imagekit) or per target, no more.
-    assert len(emulator.purges()) == 4
-    # Purge every target, then wait: every status read comes after the last purge, and polling went on past the
-    # first (Pending) read until the purges were Completed.
+    submitted, checked, waited = item_results(run, PURGE_TASK), item_results(run, CHECK_TASK), item_results(run, WAIT_TASK)
+    for provider in PROVIDERS:
+        purges = emulator.purges(provider)
+        assert sorted(path for entry in purges if not entry["purge_all"] for path in entry["purged"]) == sorted(CASES[provider].SENT["paths"])
+        assert len([entry for entry in purges if entry["purge_all"]]) == (1 if CASES[provider].PURGE_ALL else 0)
+    # The check step sent nothing: the purge requests are the purge step's, no more; nothing to purge, nothing sent.
+    assert all(item.get("api_requests") == 0 for item in checked.values() if not item.get("skipped"))
+    assert len(emulator.purges()) == sum(len(item["purge_requests"]) for item in submitted.values() if not item.get("skipped"))
+    assert all(submitted[index].get("skipped") is True for index in range(len(targets) + len(everything), len(every_target)))
+    # Synchronous purges are done when accepted; the others (with request ids) are waited for, until Completed.
+    sent = range(len(targets) + len(everything))
+    for index in sent:
+        provider = every_target[index]["provider"]
+        if provider in WITH_STATUS:
+            assert submitted[index]["request_ids"] or index >= len(targets), submitted[index]
+        else:
+            assert submitted[index]["status"] == "Completed" and index not in waited, submitted[index]
+    assert sorted(waited) == [index for index in sent if every_target[index]["provider"] in WITH_STATUS and submitted[index]["request_ids"]]
+    for index, result in waited.items():
+        assert result["status"] == "Completed" and sorted(status["request_id"] for status in result["statuses"]) == sorted(submitted[index]["request_ids"])
+    # Purge every target, then wait: every purge came before the wait step began, every request is one the purge or the
+    # wait step counted, and the wait went on reading past the first (Pending) answer until the purges were Completed.
+    assert completer.boundary is not None and sorted(completer.completed) == sorted(WITH_STATUS)
     log = emulator.log()
-    purges = [entry for entry in log if entry["kind"] == "purge"]
-    polls = [entry for entry in log if entry["kind"] == "status"]
-    assert min(entry["seq"] for entry in polls) > max(entry["seq"] for entry in purges)
-    reads = [entry["request_id"] for entry in polls]
-    assert sorted(set(reads)) == sorted(entry["request_id"] for entry in emulator.purges("imagekit"))
-    # Read again after a Pending answer (a status read without waiting reads each id once).
-    assert len(reads) > len(set(reads))
-    waited = item_results(run, WAIT_TASK)
-    assert list(waited) == [0]
-    assert waited[0]["status"] == "Completed"
-    assert sorted(status["request_id"] for status in waited[0]["statuses"]) == sorted(entry["request_id"] for entry in emulator.purges("imagekit"))
-    submitted = item_results(run, PURGE_TASK)
-    assert submitted[3].get("skipped") is True and submitted[2]["status"] == "Completed"
+    assert max(entry["seq"] for entry in log if entry["kind"] == "purge") <= completer.boundary
+    for provider in WITH_STATUS:
+        mine = [index for index in sent if every_target[index]["provider"] == provider]
+        waits = [waited[index] for index in mine if index in waited]
+        assert len(emulator.log(provider)) == sum(submitted[index]["api_requests"] for index in mine) + sum(result["api_requests"] for result in waits)
+        # Read again after the Pending answers: the purges were completed only once a read of the wait step had come.
+        assert any(entry["seq"] > completer.completed[provider] for entry in emulator.log(provider)), provider
     # Loop labels name provider and target position, never the target dict; no credential is printed, even with -v.
-    assert "(item=imagekit (target 1))" in run.stdout and "(item=5centscdn (target 3))" in run.stdout
-    for secret in secrets("imagekit", "gotipath", "imagemash", "5centscdn"):
+    for index, entry in enumerate(every_target):
+        assert "(item=%s (target %d))" % (entry["provider"], index + 1) in run.stdout
+    for secret in secrets(*PROVIDERS):
         assert secret not in run.output
 
 
+@pytest.mark.parametrize("provider", WITH_STATUS)
 @pytest.mark.parametrize("case", ["no_wait", "wait_timeout"])
-def test_wait_can_be_turned_off_and_times_out(ansible, emulator, case):
-    emulator.configure(imagemash_complete_after=60)
-    variables = {"cdn_purge_paths": ["/img/big/a.png"], "cdn_purge_targets": [target(ansible, "imagemash")], "cdn_purge_poll_interval": 0.2}
+def test_wait_can_be_turned_off_and_times_out(ansible, emulator, case, provider):
+    pending(emulator, 60, [provider])
+    variables = {"cdn_purge_paths": PATHS[provider][:1], "cdn_purge_targets": [target(ansible, provider)], "cdn_purge_poll_interval": 0.2}
     if case == "no_wait":
         variables["cdn_purge_wait"] = False
     else:
         variables["cdn_purge_wait_timeout"] = 1
     run = run_role(ansible, variables)
-    (purge,) = emulator.purges("imagemash")
-    polls = [entry for entry in emulator.log("imagemash") if entry["kind"] == "list"]
+    (purge,) = emulator.purges(provider)
+    (submitted,) = run.task(PURGE_TASK)["results"]
+    # Requests beyond the purge step's own (a provider may read a status to confirm its purge): the wait step's.
+    waits = len(emulator.log(provider)) - submitted["api_requests"]
     if case == "no_wait":
         assert run.rc == 0, run.output
-        assert polls == []
+        assert waits == 0
         assert all(item.get("skipped") for item in run.task(WAIT_TASK)["results"])
     else:
         assert run.rc != 0
-        assert polls
+        assert waits > 0
         message = run.task(WAIT_TASK)["results"][0]["msg"]
         assert "still Pending after wait_timeout=1s: %s" % purge["request_id"] in message
 
 
-HANDLER_PLAY = {
-    "name": "deploy",
-    "hosts": "web",
-    "gather_facts": False,
-    "vars": {
-        "cdn_purge_poll_interval": 0.2,
-        "cdn_purge_paths": "{{ ansible_play_hosts | map('extract', hostvars, 'page') | cdnops.cdn.changed_paths(docroot=docroot) }}",
-    },
-    "tasks": [
-        {"name": "Load the handler", "ansible.builtin.import_role": {"name": "cdnops.cdn.purge", "tasks_from": "handler"}},
-        {
-            "name": "Write a page per host",
-            "ansible.builtin.copy": {
-                "content": "{{ inventory_hostname }} {{ version }}\n",
-                "dest": "{{ docroot }}/img/big/{{ inventory_hostname }}.html",
-                "mode": "0644",
-            },
-            "register": "page",
-            "notify": "cdn purge",
+def handler_play(provider):
+    return {
+        "name": "deploy",
+        "hosts": "web",
+        "gather_facts": False,
+        "vars": {
+            "cdn_purge_poll_interval": 0.2,
+            "cdn_purge_paths": "{{ ansible_play_hosts | map('extract', hostvars, 'page') | cdnops.cdn.changed_paths(docroot=docroot) }}",
         },
-        {"name": "After the deploy", "ansible.builtin.debug": {"msg": "deployed"}},
-    ],
-}
+        "tasks": [
+            {"name": "Load the handler", "ansible.builtin.import_role": {"name": "cdnops.cdn.purge", "tasks_from": "handler"}},
+            {
+                "name": "Write a page per host",
+                "ansible.builtin.copy": {
+                    "content": "{{ inventory_hostname }} {{ version }}\n",
+                    "dest": "{{ docroot }}" + CASES[provider].PATH_TEMPLATE % "{{ inventory_hostname }}",
+                    "mode": "0644",
+                },
+                "register": "page",
+                "notify": "cdn purge",
+            },
+            {"name": "After the deploy", "ansible.builtin.debug": {"msg": "deployed"}},
+        ],
+    }
 
 
-def run_handler_play(ansible, variables, version, module_defaults=None):
+def run_handler_play(ansible, provider, variables, version, module_defaults=None):
     inventory = ansible.workdir / "web.ini"
     interpreter = "ansible_connection=local ansible_python_interpreter=%s" % sys.executable
     inventory.write_text("[web]\nweb1 %s\nweb2 %s\n" % (interpreter, interpreter), encoding="utf-8")
     playbook = ansible.workdir / "handler.yml"
-    play = dict(HANDLER_PLAY, module_defaults=module_defaults or {})
+    play = dict(handler_play(provider), module_defaults=module_defaults or {})
     playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    (ansible.workdir / "www" / "img" / "big").mkdir(parents=True, exist_ok=True)
-    extra = dict(variables, docroot=str(ansible.workdir / "www"), version=version)
+    docroot = ansible.workdir / "www"
+    (docroot / os.path.dirname(CASES[provider].PATH_TEMPLATE).lstrip("/")).mkdir(parents=True, exist_ok=True)
+    extra = dict(variables, docroot=str(docroot), version=version)
     return ansible.run(["ansible-playbook", "-i", str(inventory), str(playbook), "-e", write_vars(ansible, "handler_vars.yml", extra)])
 
 
-def test_handler_purges_once_for_every_notifying_host_after_the_tasks(ansible, emulator):
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_handler_purges_once_for_every_notifying_host_after_the_tasks(ansible, emulator, provider):
+    case = CASES[provider]
     # Credentials from module_defaults: the target has none.
-    defaults = {"group/cdnops.cdn.cdn": {"api_key": CREDENTIALS["imagemash"]["api_key"]}}
-    variables = {"cdn_purge_targets": [target(ansible, "imagemash", credentials=False)]}
-    run = run_handler_play(ansible, variables, version=1, module_defaults=defaults)
+    defaults = {"group/cdnops.cdn.cdn": dict(case.CREDENTIALS)}
+    variables = {"cdn_purge_targets": [target(ansible, provider, credentials=False)]}
+    run = run_handler_play(ansible, provider, variables, version=1, module_defaults=defaults)
     assert run.rc == 0, run.output
-    # One purge request, run once for both hosts, with what both hosts changed.
-    (purge,) = emulator.purges("imagemash")
-    assert purge["purged"] == ["/img/big/web1.html", "/img/big/web2.html"]
+    # Run once for both hosts, with what both hosts changed: one purge request, or one per path where the provider
+    # purges one URL per request.
+    pages = [case.PATH_TEMPLATE % host for host in ("web1", "web2")]
+    (submitted,) = run.task(PURGE_TASK)["results"]
+    assert submitted["paths"] == [case.named(page) for page in pages]
+    assert sorted(emulator.purged_paths(provider)) == sorted(case.sent(page) for page in pages)
+    assert len(emulator.purges(provider)) == (len(pages) if ADAPTERS[provider].concurrent else 1)
     # Handlers run after the play's tasks.
     assert run.stdout.index("TASK [After the deploy]") < run.stdout.index("RUNNING HANDLER [cdnops.cdn.purge : Purge every target]")
-    assert run.task(WAIT_TASK)["results"][0]["status"] == "Completed"
+    if provider in WITH_STATUS:
+        assert run.task(WAIT_TASK)["results"][0]["status"] == "Completed"
+    else:
+        assert submitted["status"] == "Completed"
+        assert [item for item in run.results.get(WAIT_TASK, {}).get("results", []) if not item.get("skipped")] == []
     # Nothing changed: the handler is not notified and nothing is sent.
     emulator.reset()
-    again = run_handler_play(ansible, variables, version=1, module_defaults=defaults)
+    again = run_handler_play(ansible, provider, variables, version=1, module_defaults=defaults)
     assert again.rc == 0, again.output
     assert "RUNNING HANDLER" not in again.stdout and emulator.log() == []
 
 
-def test_handler_validates_the_variables_when_it_runs(ansible, emulator):
-    run = run_handler_play(ansible, {"cdn_purge_targets": [{"provider": "imagemash", "domian": "john.imagemash.io"}]}, version=1)
+def misspelt(option):
+    """option with two letters swapped (domain -> dmoain)."""
+    return option[0] + option[2] + option[1] + option[3:]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_handler_validates_the_variables_when_it_runs(ansible, emulator, provider):
+    option, value = next(iter(CASES[provider].TARGET.items()))
+    run = run_handler_play(ansible, provider, {"cdn_purge_targets": [{"provider": provider, misspelt(option): value}]}, version=1)
     assert run.rc != 0
     message = run.task("Check the cdn_purge variables")["msg"]
-    assert "cdn_purge_targets.domian. Supported parameters include: " in message
+    assert "cdn_purge_targets.%s. Supported parameters include: " % misspelt(option) in message
     assert emulator.log() == []
 
 
@@ -215,7 +321,7 @@ def test_deploy_site_purges_what_changed_and_nothing_on_a_rerun(ansible, emulato
         "site_src": str(site),
         "site_docroot": str(docroot),
         "cdn_purge_poll_interval": 0.2,
-        "cdn_purge_targets": [target(ansible, "imagemash")],
+        "cdn_purge_targets": [target(ansible, provider) for provider in PROVIDERS],
     }
     command = ["ansible-playbook", "-i", str(ansible.inventory), DEPLOY_SITE, "-e", write_vars(ansible, "site.yml", variables)]
     everything = site_paths(site)
@@ -224,7 +330,8 @@ def test_deploy_site_purges_what_changed_and_nothing_on_a_rerun(ansible, emulato
     first = ansible.run(command)
     assert first.rc == 0, first.output
     assert site_paths(docroot) == everything
-    assert sorted(emulator.purged_paths("imagemash")) == everything
+    for provider in PROVIDERS:
+        assert sorted(emulator.purged_paths(provider)) == sorted(CASES[provider].sent(path) for path in everything), provider
 
     emulator.reset()
     second = ansible.run(command)
@@ -236,8 +343,17 @@ def test_deploy_site_purges_what_changed_and_nothing_on_a_rerun(ansible, emulato
         handle.write("h1 { color: #2a6f97; }\n")
     third = ansible.run(command)
     assert third.rc == 0, third.output
-    assert emulator.purged_paths("imagemash") == ["/css/site.css"]
+    for provider in PROVIDERS:
+        assert emulator.purged_paths(provider) == [CASES[provider].sent("/css/site.css")], provider
     assert (docroot / "css" / "site.css").read_text(encoding="utf-8") == (site / "css" / "site.css").read_text(encoding="utf-8")
+
+
+def required_target_options(provider):
+    return [option.name for option in ADAPTERS[provider].target_options() if option.required]
+
+
+# A target option spelt with - instead of _ (url-endpoint), from the first provider that has such an option.
+SPELT_WITH_DASH = next((provider, option) for provider in PROVIDERS for option in CASES[provider].TARGET if "_" in option)
 
 
 @pytest.mark.parametrize(
@@ -250,18 +366,24 @@ def test_deploy_site_purges_what_changed_and_nothing_on_a_rerun(ansible, emulato
                 "cdn_purge_paths": {"a": 1},
                 "cdn_purge_targets": [
                     {"provider": "no-such-cdn"},
-                    {"provider": "5centscdn"},
-                    {"provider": "gotipath", "distribution_id": "292e5d7f-a8b9-41a0-bdf0-e70347709c6f", "zone_id": "forty-two"},
-                    {"provider": "imagekit", "url-endpoint": EP},
+                    *({"provider": provider} for provider in PROVIDERS if required_target_options(provider)),
+                    {
+                        "provider": SPELT_WITH_DASH[0],
+                        SPELT_WITH_DASH[1].replace("_", "-"): CASES[SPELT_WITH_DASH[0]].TARGET[SPELT_WITH_DASH[1]],
+                    },
                 ],
             },
             [
                 "cdn_purge_wait",
                 "cdn_purge_paths",
-                "value of provider must be one of: %s, got: no-such-cdn found in cdn_purge_targets" % ", ".join(sorted(PROVIDERS)),
-                "provider is 5centscdn but all of the following are missing: zone_id found in cdn_purge_targets",
-                "zone_id",
-                "cdn_purge_targets.url-endpoint. Supported parameters include: ",
+                "value of provider must be one of: %s, got: no-such-cdn found in cdn_purge_targets" % ", ".join(sorted(ADAPTERS)),
+                *(
+                    "provider is %s but all of the following are missing: %s found in cdn_purge_targets"
+                    % (provider, ", ".join(required_target_options(provider)))
+                    for provider in PROVIDERS
+                    if required_target_options(provider)
+                ),
+                "cdn_purge_targets.%s. Supported parameters include: " % SPELT_WITH_DASH[1].replace("_", "-"),
             ],
         ),
     ],
@@ -276,57 +398,73 @@ def test_argument_spec_errors_are_clear_and_nothing_is_sent(ansible, emulator, v
     assert emulator.log() == []
 
 
-@pytest.mark.parametrize(
-    "second, words",
-    [
-        ({"provider": "imagemash", "paths": ["/img/big/a.png", "/logo"]}, "'/logo'"),
-        ({"provider": "imagekit", "zone_id": 42}, "option zone_id is not used by provider imagekit"),
-    ],
-    ids=["invalid_path", "option_of_another_provider"],
-)
-def test_every_target_is_checked_before_any_is_purged(ansible, emulator, second, words):
-    bad = target(ansible, second.pop("provider"), **second)
-    run = run_role(ansible, {"cdn_purge_paths": ["/videos/a.mp4"], "cdn_purge_targets": [target(ansible, "5centscdn"), bad]})
+def bad_targets():
+    """(provider, options, words): an invalid item, and an option of another provider, for every provider."""
+    cases = []
+    for provider in PROVIDERS:
+        case = CASES[provider]
+        option, value, _rule = case.INVALID[0]
+        cases.append(pytest.param(provider, {option: [case.ITEMS[option][0], value]}, repr(value), id="%s-invalid_item" % provider))
+        used = ADAPTERS[provider].option_names()
+        foreign = next((name, value) for other in PROVIDERS for name, value in CASES[other].TARGET.items() if name not in used)
+        words = "option %s is not used by provider %s" % (foreign[0], provider)
+        cases.append(pytest.param(provider, dict([foreign], paths=PATHS[provider]), words, id="%s-option_of_another_provider" % provider))
+    return cases
+
+
+@pytest.mark.parametrize("provider, options, words", bad_targets())
+def test_every_target_is_checked_before_any_is_purged(ansible, emulator, provider, options, words):
+    # A valid target of another provider first: it is not purged either.
+    valid = PROVIDERS[(PROVIDERS.index(provider) + 1) % len(PROVIDERS)]
+    run = run_role(ansible, {"cdn_purge_paths": PATHS[valid], "cdn_purge_targets": [target(ansible, valid), target(ansible, provider, **options)]})
     assert run.rc != 0
     failed = [item for item in run.task(CHECK_TASK)["results"] if item.get("failed")]
-    assert len(failed) == 1 and words in failed[0]["msg"]
-    # The valid first target was not purged either.
+    assert len(failed) == 1 and words in failed[0]["msg"], failed
     assert emulator.log() == []
 
 
 def test_credentials_are_never_printed_and_errors_stay_readable(ansible, emulator):
-    wrong = "WRONG-gotipath-secret-value-4242"
-    gotipath = target(ansible, "gotipath", api_key=wrong, paths=["/a.html"])
-    run = run_role(ansible, {"cdn_purge_targets": [target(ansible, "imagekit", paths=["/img/big/a.png"]), gotipath]}, "-vvvv")
+    wrong = {provider: {option: "WRONG-%s-%s-secret-value-4242" % (provider, option) for option in CASES[provider].WRONG} for provider in PROVIDERS}
+    targets = [target(ansible, provider, paths=PATHS[provider]) for provider in PROVIDERS]
+    targets += [target(ansible, provider, paths=PATHS[provider], **wrong[provider]) for provider in PROVIDERS]
+    run = run_role(ansible, {"cdn_purge_targets": targets}, "-vvvv")
     assert run.rc != 0
-    assert "HTTP 401" in run.output
-    for secret in [wrong, *secrets("imagekit", "gotipath")]:
+    submitted = item_results(run, PURGE_TASK)
+    for index, provider in enumerate(PROVIDERS):
+        assert not submitted[index].get("failed"), submitted[index]
+        assert "HTTP %d" % CASES[provider].DENIED in submitted[len(PROVIDERS) + index]["msg"]
+    for secret in [value for values in wrong.values() for value in values.values()] + secrets(*PROVIDERS):
         assert secret not in run.output
 
 
 def test_idempotency_key_makes_a_rerun_purge_nothing(ansible, emulator):
     variables = {
-        "cdn_purge_paths": ["/img/big/a.png"],
-        "cdn_purge_targets": [target(ansible, "imagemash"), target(ansible, "5centscdn", paths=["/v/a.mp4"])],
+        "cdn_purge_targets": [target(ansible, provider, paths=PATHS[provider]) for provider in PROVIDERS],
         "cdn_purge_idempotency_key": "release-7",
         "cdn_purge_idempotency_file": ansible.ledger,
         "cdn_purge_poll_interval": 0.2,
     }
     first = run_role(ansible, variables)
     assert first.rc == 0, first.output
-    assert len(emulator.purges()) == 2
+    purges = len(emulator.purges())
+    assert purges == sum(len(item["purge_requests"]) for item in item_results(first, PURGE_TASK).values())
     second = run_role(ansible, variables)
     assert second.rc == 0, second.output
     assert "changed=0" in second.stdout
-    assert len(emulator.purges()) == 2
-    # The recorded imagemash request is still waited for.
-    assert item_results(second, WAIT_TASK)[0]["status"] == "Completed"
+    assert len(emulator.purges()) == purges
+    # The recorded asynchronous purges are still waited for.
+    waited = item_results(second, WAIT_TASK)
+    assert sorted(waited) == [index for index, provider in enumerate(PROVIDERS) if provider in WITH_STATUS]
+    assert all(result["status"] == "Completed" for result in waited.values())
 
 
 def test_check_mode_shows_the_plan_and_sends_nothing(ansible, emulator):
-    variables = {"cdn_purge_paths": ["/img/big/a.png"], "cdn_purge_targets": [target(ansible, "imagekit"), target(ansible, "gotipath")]}
-    run = run_role(ansible, variables, "--check", "--diff")
+    first = PROVIDERS[0]
+    targets = [target(ansible, provider, **({} if provider == first else {"paths": PATHS[provider]})) for provider in PROVIDERS]
+    run = run_role(ansible, {"cdn_purge_paths": PATHS[first], "cdn_purge_targets": targets}, "--check", "--diff")
     assert run.rc == 0, run.output
-    assert "+%s/img/big/a.png" % EP in run.stdout and "+/img/big/a.png" in run.stdout
+    for provider in PROVIDERS:
+        for path in CASES[provider].RESULT_PATHS:
+            assert "+%s" % path in run.stdout
     assert "changed=1" in run.stdout
     assert emulator.log() == []

@@ -13,15 +13,35 @@ Each case module defines (names in capitals):
     INVALID       [(item option, value, words of the message)]: refused before anything is sent
     PURGE_ALL     True when the provider has a purge-all
     QUOTA         (paths, batch_size, quota in purge requests) for the quota-and-resume tests
-    sent(path)    how the emulator logs a relative path once purged
-    named(path)   how the module's results name a relative path
+    sent(path)    how the emulator logs a relative path once purged (default: as given)
+    named(path)   how the module's results name a relative path (default: as sent)
+    EMULATOR_FIELDS  credential option -> the emulator's credential field (its `credentials` config) for CREDENTIALS
+    OTHER_CREDENTIALS  further credential forms: name -> (module options set to the emulator's defaults,
+                  option -> the environment variable read for it in this form, option -> the emulator's field);
+                  {} when CREDENTIALS is the only form (Cloudflare: the legacy global key with email)
+    DENIED        the HTTP status of the emulator's answer to a wrong credential
+    UNCONFIRMED   words of the failure when an HTTP 200 is not the provider's success answer (None: any 200 is one)
+    PATH_TEMPLATE a valid path with one %s: PATH_TEMPLATE % word is purged as it is, for any word of letters,
+                  digits, - and _ (and Jinja's {{ }})
+    COMPLETE_AFTER  the emulator config key: seconds until a purge reads Completed (None for synchronous providers)
+    ENDPOINT      full-match regex of every request the module may send for TARGET when it purges paths (and reads
+                  their status): path, then ?query when there is one
+    INVALID_TARGET  [(target option, value, words of the message)]: refused before anything is sent
+    requested(entry)  what a logged request asked to purge, as SENT names it, whether or not it was accepted
+    logged(name)  how the emulator logs an item that the module's results call name
 The case files know the emulator's defaults (tests/emulator/README.md); the consistency test checks them against
 the emulator and the registry, so neither can drift silently.
 """
 
-from cases import cloudflare, fastly, fivecentscdn, gotipath, imagekit, imagemash
+from cases import bunny, cloudflare, fastly, fivecentscdn, gcore, gotipath, imagekit, imagemash
 
-CASES = {case.NAME: case for case in (imagekit, imagemash, fivecentscdn, gotipath, cloudflare, fastly)}
+CASES = {case.NAME: case for case in (imagekit, imagemash, fivecentscdn, gotipath, cloudflare, fastly, bunny, gcore)}
+for _case in CASES.values():
+    # Most providers take a path as given and results name it as sent: a case file says only where that differs.
+    if not hasattr(_case, "sent"):
+        _case.sent = str
+    if not hasattr(_case, "named"):
+        _case.named = _case.sent
 PROVIDERS = tuple(CASES)
 
 

@@ -21,6 +21,21 @@ INVALID = [
 ]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], 2, 1)
+EMULATOR_FIELDS = {"api_key": "api_token"}
+# The legacy global key: api_key is read from CLOUDFLARE_API_KEY when email is set.
+OTHER_CREDENTIALS = {
+    "global_key": (GLOBAL_KEY, {"api_key": "CLOUDFLARE_API_KEY", "email": "CLOUDFLARE_EMAIL"}, {"api_key": "global_key", "email": "email"}),
+}
+DENIED = 403
+UNCONFIRMED = "with success false"
+PATH_TEMPLATE = "/img/%s.png"
+COMPLETE_AFTER = None
+ENDPOINT = r"/client/v4/zones/[0-9a-f]{32}/purge_cache"
+INVALID_TARGET = [
+    ("zone_id", "../../../v1/files/purge", "must be a Cloudflare zone id"),
+    ("url_endpoint", "javascript:alert(1)", "url_endpoint="),
+]
+_BODY_KEYS = ("files", "prefixes", "tags", "hosts")
 
 
 def sent(path):
@@ -28,6 +43,19 @@ def sent(path):
     return SITE + path
 
 
-def named(path):
-    """How the module's results name a relative path."""
-    return sent(path)
+def requested(entry):
+    """What a logged request asked to purge, as SENT names it, whether or not it was accepted."""
+    body = entry["body"] if isinstance(entry["body"], dict) else {}
+    items = next((body[key] for key in _BODY_KEYS if isinstance(body.get(key), list)), [])
+    return [item["url"] if isinstance(item, dict) else item for item in items]
+
+
+def logged(name):
+    """How the emulator logs an item the module's results call name."""
+    for label in ("tag:", "host:"):
+        if name.startswith(label):
+            return name[len(label) :]
+    if name.endswith("*"):
+        # A prefix: host and path without the scheme or the *.
+        return name.split("://", 1)[1][:-1]
+    return name

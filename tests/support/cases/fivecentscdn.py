@@ -16,13 +16,23 @@ INVALID = [
 ]
 PURGE_ALL = True
 QUOTA = ([f"/videos/q{index}.mp4" for index in range(5)], 2, 1)
+EMULATOR_FIELDS = {"api_key": "api_key"}
+OTHER_CREDENTIALS = {}
+DENIED = 401
+UNCONFIRMED = "the API did not confirm it"
+PATH_TEMPLATE = "/videos/%s.mp4"
+COMPLETE_AFTER = None
+# A hard purge (soft_purge sends delete=false).
+ENDPOINT = r"/v2/zones/(http|vod)/pull/[1-9][0-9]*/purge\?delete=true"
+INVALID_TARGET = [("zone_id", "42/../../v1/files/purge", "zone_id"), ("zone_type", "http/../../x", "zone_type")]
 
 
-def sent(path):
-    """How the emulator logs a relative path once purged."""
-    return path
+def requested(entry):
+    """What a logged request asked to purge, as SENT names it, whether or not it was accepted."""
+    body = entry["body"] if isinstance(entry["body"], dict) else {}
+    return list(body.get("files") or [])
 
 
-def named(path):
-    """How the module's results name a relative path."""
-    return sent(path)
+def logged(name):
+    """How the emulator logs an item the module's results call name."""
+    return name

@@ -21,13 +21,23 @@ PREFIX = (["/img/*", "/img/a.png", "/other.png"], "/img/*", "/img/a.png")
 INVALID = [("paths", "https://cdn.example.com/a.png", "must start with /")]
 PURGE_ALL = True
 QUOTA = ([f"/q{index}.png" for index in range(5)], 2, 1)
+EMULATOR_FIELDS = {"api_key": "api_key", "client_id": "client_id", "library_id": "library_id"}
+OTHER_CREDENTIALS = {}
+DENIED = 401
+# Any 2xx answer is Gotipath's success (it answers {}).
+UNCONFIRMED = None
+PATH_TEMPLATE = "/assets/%s.js"
+COMPLETE_AFTER = None
+ENDPOINT = r"/v1/distributions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/purges"
+INVALID_TARGET = [("distribution_id", "../../../v2/zones/http/pull/42", "is not a UUID")]
 
 
-def sent(path):
-    """How the emulator logs a relative path once purged."""
-    return path
+def requested(entry):
+    """What a logged request asked to purge, as SENT names it, whether or not it was accepted."""
+    body = entry["body"] if isinstance(entry["body"], dict) else {}
+    return list(body.get("paths") or [])
 
 
-def named(path):
-    """How the module's results name a relative path."""
-    return sent(path)
+def logged(name):
+    """How the emulator logs an item the module's results call name."""
+    return name

@@ -18,6 +18,14 @@ INVALID = [
 ]
 PURGE_ALL = False
 QUOTA = ([f"/img/big/q{index}.png" for index in range(5)], None, 2)
+EMULATOR_FIELDS = {"api_key": "private_key"}
+OTHER_CREDENTIALS = {}
+DENIED = 401
+UNCONFIRMED = "has no requestId"
+PATH_TEMPLATE = "/img/big/%s.png"
+COMPLETE_AFTER = "imagekit_complete_after"
+ENDPOINT = r"/v1/files/purge(/[^/]+)?"
+INVALID_TARGET = [("url_endpoint", "javascript:alert(1)", "url_endpoint=")]
 
 
 def sent(path):
@@ -25,6 +33,12 @@ def sent(path):
     return EP + path
 
 
-def named(path):
-    """How the module's results name a relative path."""
-    return sent(path)
+def requested(entry):
+    """What a logged request asked to purge, as SENT names it, whether or not it was accepted."""
+    body = entry["body"] if isinstance(entry["body"], dict) else {}
+    return [body["url"]] if "url" in body else []
+
+
+def logged(name):
+    """How the emulator logs an item the module's results call name."""
+    return name

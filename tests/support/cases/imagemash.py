@@ -16,13 +16,22 @@ INVALID = [
 ]
 PURGE_ALL = False
 QUOTA = ([f"/img/big/q{index}.png" for index in range(5)], 2, 1)
+EMULATOR_FIELDS = {"api_key": "apikey"}
+OTHER_CREDENTIALS = {}
+DENIED = 401
+UNCONFIRMED = "carries no request id"
+PATH_TEMPLATE = "/img/big/%s.png"
+COMPLETE_AFTER = "imagemash_complete_after"
+ENDPOINT = r"/v1/storage/(purgeCache|getPurgeList)"
+INVALID_TARGET = [("domain", "../../v1/files/purge", "is not a host name")]
 
 
-def sent(path):
-    """How the emulator logs a relative path once purged."""
-    return path
+def requested(entry):
+    """What a logged request asked to purge, as SENT names it, whether or not it was accepted."""
+    body = entry["body"] if isinstance(entry["body"], dict) else {}
+    return list(body.get("paths") or [])
 
 
-def named(path):
-    """How the module's results name a relative path."""
-    return sent(path)
+def logged(name):
+    """How the emulator logs an item the module's results call name."""
+    return name

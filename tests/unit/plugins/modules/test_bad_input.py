@@ -6,6 +6,10 @@ FAILURE with a traceback. Examples that send run against the provider emulator (
 request log proves what reached the "provider": nothing for refused input, and never a request to an
 endpoint other than the one the option is for (ids that go into URLs are validated and encoded).
 
+Every registered provider runs through every test, from its case file (tests/support/cases: its target, its
+credentials, the one endpoint its purges may reach) and what its adapter declares (its options, batch limits and
+status model).
+
 The nastiest inputs also run through real ansible in tests/integration/test_nasty_input.py.
 """
 
@@ -13,21 +17,20 @@ import contextlib
 import decimal
 import json
 import re
-import subprocess
-import sys
-import time
 import unicodedata
-from pathlib import Path
 from unittest import mock
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
 from ansible.module_utils import basic
-from emulator_support import CREDENTIALS, EMULATOR, PROVIDERS, TARGETS
+from cases import CASES
+from emulator_support import start_emulator
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.cdnops.cdn.plugins.module_utils._options import argument_spec
+from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS as ADAPTERS
 from ansible_collections.cdnops.cdn.plugins.modules import cdn_purge, cdn_purge_status
 
 try:
@@ -40,15 +43,13 @@ except ImportError:  # ansible-core < 2.19
             yield
 
 
-EP = TARGETS["imagekit"]["url_endpoint"]
-DISTRIBUTION = TARGETS["gotipath"]["distribution_id"]
-# The only requests each provider may cause: the endpoint an option is for, and nothing else.
-ROUTES = {
-    "imagekit": re.compile(r"/v1/files/purge(/[^/]+)?"),
-    "imagemash": re.compile(r"/v1/storage/(purgeCache|getPurgeList)"),
-    "5centscdn": re.compile(r"/v2/zones/(http|vod)/pull/[1-9][0-9]*/purge"),
-    "gotipath": re.compile(r"/v1/distributions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/purges"),
-}
+PROVIDERS = tuple(CASES)
+WITH_STATUS = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider].synchronous)
+# (provider, option) for every target option every provider declares.
+TARGET_OPTIONS = tuple((provider, option.name) for provider in PROVIDERS for option in ADAPTERS[provider].target_options())
+# The site base URLs of the case files (url_endpoint), and another folder on each of their hosts.
+SITES = sorted({case.TARGET["url_endpoint"] for case in CASES.values() if "url_endpoint" in case.TARGET})
+OTHER_SITES = sorted({"%s://%s/other" % urlsplit(site)[:2] for site in SITES} | {"http://cdn.example.com"})
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -90,51 +91,27 @@ def run_module(module, args, check_mode=False):
     return outcome, result
 
 
-class Emulator:
-    def __init__(self, directory):
-        port_file = Path(directory) / "port"
-        # Stopped in stop().
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, str(EMULATOR), "--port", "0", "--port-file", str(port_file), "--imagekit-complete-after", "0", "--imagemash-complete-after", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 15
-        while not port_file.exists():
-            assert self.process.poll() is None and time.monotonic() < deadline, "the emulator did not start"
-            time.sleep(0.02)
-        self.url = "http://127.0.0.1:%s" % port_file.read_text(encoding="utf-8").strip()
-
-    def reset(self):
-        requests.post(self.url + "/_emulator/reset", timeout=10).raise_for_status()
-
-    def configure(self, **config):
-        requests.post(self.url + "/_emulator/config", json=config, timeout=10).raise_for_status()
-
-    def log(self):
-        return requests.get(self.url + "/_emulator/requests", timeout=10).json()
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    emulator = Emulator(tmp_path_factory.mktemp("emulator"))
+    # Purges of the providers with a status API complete at once, and what a case file offers to make its provider quick
+    # to test (its rate-limit window, say): reset() keeps this startup config.
+    config = {case.COMPLETE_AFTER: 0 for case in CASES.values() if case.COMPLETE_AFTER}
+    config.update({key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()})
+    emulator = start_emulator(tmp_path_factory.mktemp("emulator"), "--config", json.dumps(config))
     yield emulator
     emulator.stop()
 
 
 def options(emulator, provider, **extra):
     result = {"provider": provider, "api_base_url": emulator.url, "retries": 0, "timeout": 10}
-    result.update(TARGETS[provider])
-    result.update(CREDENTIALS[provider])
+    result.update(CASES[provider].TARGET)
+    result.update(CASES[provider].CREDENTIALS)
     result.update(extra)
     return result
 
 
-INT_OPTIONS = ("retries", "wait_timeout", "zone_id", "batch_size", "concurrency", "max_requests")
+# The options Ansible converts to int, from the module's argument spec.
+INT_OPTIONS = tuple(sorted(name for name, spec in argument_spec(**cdn_purge.OPTIONS).items() if spec.get("type") == "int"))
 
 
 def assume_ansible_can_convert(args):
@@ -146,9 +123,15 @@ def assume_ansible_can_convert(args):
                 assume(not decimal.Decimal(value).is_infinite())
 
 
+def request_line(entry):
+    """The path of a logged request, then ?query when it has one."""
+    query = "&".join("%s=%s" % pair for pair in (entry["query"] or {}).items())
+    return entry["path"] + ("?" + query if query else "")
+
+
 def assert_only_expected_endpoints(log, provider):
     for entry in log:
-        assert entry["provider"] == provider and ROUTES[provider].fullmatch(entry["path"]), entry["path"]
+        assert entry["provider"] == provider and re.fullmatch(CASES[provider].ENDPOINT, request_line(entry)), request_line(entry)
 
 
 # --------------------------------------------------------------------------- paths
@@ -159,6 +142,12 @@ def refused_char(char):
     return unicodedata.category(char) == "Cc" or char.isspace()
 
 
+def dot_segment(path):
+    """The path part (after scheme and host, before ? and #) has a /./ or /../ segment: it could walk elsewhere."""
+    part = re.sub(r"^https?://[^/]*", "", path).split("?", 1)[0].split("#", 1)[0]
+    return re.search(r"/\.\.?(/|$)", part) is not None
+
+
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 NASTY = st.sampled_from(["\r\n", "\n", "\r", "\x00", "\t", " ", "\x7f", "\x1b", "*", "**", "/", "//", "..", "%00", "%0d%0a", "?", "#", "\\", "\u202e"])
 PATH = st.one_of(
@@ -166,14 +155,14 @@ PATH = st.one_of(
     TEXT.map(lambda text: "/" + text),
     st.tuples(TEXT, NASTY, TEXT).map(lambda parts: "/img/big/%s%s%s.png" % parts),
     st.tuples(TEXT, st.sampled_from(["", "*"])).map(lambda parts: "/img/big/%s%s" % parts),
-    st.tuples(st.sampled_from([EP, "https://ik.imagekit.io/other", "http://cdn.example.com"]), TEXT).map(lambda parts: "%s/%s" % parts),
+    st.tuples(st.sampled_from(SITES + OTHER_SITES), TEXT).map(lambda parts: "%s/%s" % parts),
     st.integers(2040, 2060).map(lambda length: "/" + "a" * (length - 5) + ".png"),
     st.just(""),
 )
 
 
 def path_refused(path):
-    return not path or len(path) > 2048 or any(refused_char(char) for char in path)
+    return not path or len(path) > 2048 or any(refused_char(char) for char in path) or dot_segment(path)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -183,25 +172,29 @@ def path_refused(path):
 @example(paths=["/img/big/\x00.png"])
 @example(paths=[""])
 @example(paths=["/" + "a" * 5000])
+@example(paths=["/img/../../../../v1/files/purge.png"])
+@example(paths=["/img/big/../../../../../x/y.png"])
 def test_any_paths_end_in_a_result_or_a_clear_message(emulator, provider, paths):
     emulator.reset()
     outcome, result = run_module(cdn_purge, options(emulator, provider, paths=paths))
     event(outcome)
     log = emulator.log()
     if any(path_refused(path) for path in paths):
-        # Control characters, CR/LF, white space, empty and overlong paths: refused before anything is sent.
+        # Control characters, CR/LF, white space, empty and overlong paths, dot segments: refused before anything is sent.
         assert outcome == "failed" and "nothing was sent" in result["msg"], result
         assert log == []
     assert_only_expected_endpoints(log, provider)
     if outcome == "ok":
         assert result["api_requests"] == len(log)
-        assert sorted(path for entry in log if entry["accepted"] for path in entry["purged"]) == sorted(result["paths"])
+        # What the results name is what the provider purged.
+        assert sorted(path for entry in log if entry["accepted"] for path in entry["purged"]) == sorted(map(CASES[provider].logged, result["paths"]))
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("char", ["\x85", "\xa0", "\u2028", "\u3000"], ids=["NEL", "NBSP", "LINE-SEPARATOR", "IDEOGRAPHIC-SPACE"])
-def test_non_ascii_control_characters_and_white_space_in_paths_are_refused(emulator, char):
+def test_non_ascii_control_characters_and_white_space_in_paths_are_refused(emulator, char, provider):
     emulator.reset()
-    outcome, result = run_module(cdn_purge, options(emulator, "gotipath", paths=["/img/a%sb.png" % char]))
+    outcome, result = run_module(cdn_purge, options(emulator, provider, paths=[CASES[provider].PATH_TEMPLATE % ("a%sb" % char)]))
     assert outcome == "failed" and "nothing was sent" in result["msg"], result
     assert emulator.log() == []
 
@@ -210,6 +203,21 @@ def test_non_ascii_control_characters_and_white_space_in_paths_are_refused(emula
 
 TEXTISH = st.one_of(st.none(), TEXT, st.integers(-(10**20), 10**20), st.booleans(), st.lists(TEXT, max_size=2))
 NUMBER = st.one_of(st.none(), st.integers(-(10**20), 10**20), st.floats(-1e12, 1e12, allow_nan=False), TEXT)
+
+
+def provider_option_values(name):
+    """Anything for a provider option, and the values the case files give it (numbers too where they are numbers)."""
+    known = [case.TARGET.get(name, case.CREDENTIALS.get(name)) for case in CASES.values()]
+    known = [value for value in known if value is not None]
+    strategies = [TEXTISH, st.uuids().map(str)]
+    if any(isinstance(value, int) for value in known):
+        strategies.append(NUMBER)
+    if known:
+        strategies.append(st.sampled_from(known))
+    return st.one_of(*strategies)
+
+
+PROVIDER_OPTIONS = sorted({option.name for adapter in ADAPTERS.values() for option in adapter.options})
 OPTION_VALUES = {
     "api_base_url": st.one_of(st.none(), TEXT, st.sampled_from(["http://example.com", "https://u:p@x.io", "ftp://127.0.0.1", "http://[::1", "https://x.io:0"])),
     "validate_certs": TEXTISH,
@@ -218,14 +226,7 @@ OPTION_VALUES = {
     "wait": st.one_of(st.none(), st.booleans()),
     "wait_timeout": NUMBER,
     "poll_interval": NUMBER,
-    "url_endpoint": TEXTISH,
-    "domain": TEXTISH,
-    "zone_id": NUMBER,
-    "zone_type": TEXTISH,
-    "distribution_id": st.one_of(TEXTISH, st.uuids().map(str)),
-    "api_key": TEXTISH,
-    "client_id": TEXTISH,
-    "library_id": TEXTISH,
+    **{name: provider_option_values(name) for name in PROVIDER_OPTIONS},
     "paths": st.one_of(st.none(), st.lists(PATH, max_size=3), TEXT),
     "purge_all": TEXTISH,
     "soft_purge": TEXTISH,
@@ -240,12 +241,13 @@ PURGE_ONLY = ("paths", "purge_all", "soft_purge", "batch_size", "concurrency", "
 STATUS_ONLY = ("request_id", "request_ids")
 
 
-VALID = {
-    "imagekit": {"url_endpoint": EP, "paths": ["/img/big/a.png", "/img/big/*"]},
-    "imagemash": {"domain": "john.imagemash.io", "paths": ["/img/big/a.png"]},
-    "5centscdn": {"zone_id": 42, "paths": ["/a.mp4"]},
-    "gotipath": {"distribution_id": DISTRIBUTION, "client_id": "c", "library_id": "l", "paths": ["/a.html", "/b/*"]},
-}
+def valid_paths(provider):
+    """Valid paths for provider, at most two purge requests: a path of its case, and a prefix where it has a prefix purge."""
+    case = CASES[provider]
+    return case.ITEMS["paths"][:1] + (case.PREFIX[0][:1] if case.PREFIX else [])
+
+
+VALID = {provider: dict(case.TARGET, **case.CREDENTIALS, paths=valid_paths(provider)) for provider, case in CASES.items()}
 
 
 @PROPERTY
@@ -287,11 +289,12 @@ def test_any_numbers_against_the_emulator_end_in_a_result_or_a_clear_message(emu
     """Every number option valid, or up to three of them anything (finite: nan/inf are pinned below)."""
     emulator.reset()
     wild = data.draw(st.sets(st.sampled_from(sorted(NUMBERS)), max_size=3), label="wild")
-    args = options(emulator, provider, paths=VALID[provider]["paths"], wait=wait)
+    args = options(emulator, provider, paths=valid_paths(provider), wait=wait)
     for option, (valid, anything) in NUMBERS.items():
         args[option] = data.draw(anything if option in wild else valid, label=option)
     if "batch_size" not in wild:
-        args["batch_size"] = min(args["batch_size"], {"imagekit": 1, "gotipath": 100}.get(provider, 10**6))
+        # Within the provider's documented maximum (none: no cap).
+        args["batch_size"] = min(args["batch_size"], ADAPTERS[provider].max_batch_size() or 10**6)
     outcome, result = run_module(cdn_purge, args)
     event(outcome)
     log = emulator.log()
@@ -302,6 +305,7 @@ def test_any_numbers_against_the_emulator_end_in_a_result_or_a_clear_message(emu
         assert outcome == "ok", result
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize(
     "extra",
     [
@@ -313,11 +317,14 @@ def test_any_numbers_against_the_emulator_end_in_a_result_or_a_clear_message(emu
     ],
     ids=["timeout-nan", "timeout-inf", "timeout-1e300", "poll_interval-nan", "wait_timeout-10e400"],
 )
-def test_non_finite_numbers_are_a_clear_error(emulator, extra):
+def test_non_finite_numbers_are_a_clear_error(emulator, extra, provider):
     emulator.reset()
-    emulator.configure(imagekit_complete_after=60)  # Pending: wait polls, and sleeps poll_interval in between
-    outcome, result = run_module(cdn_purge, options(emulator, "imagekit", paths=["/img/big/a.png"], **extra))
+    if CASES[provider].COMPLETE_AFTER:
+        # Pending: wait polls, and sleeps poll_interval in between.
+        emulator.configure(**{CASES[provider].COMPLETE_AFTER: 60})
+    outcome, result = run_module(cdn_purge, options(emulator, provider, paths=CASES[provider].ITEMS["paths"][:1], **extra))
     assert outcome == "failed" and re.search(r"timeout|poll_interval", result["msg"]), result
+    assert emulator.log() == []
 
 
 # --------------------------------------------------------------------------- ids that go into URLs
@@ -328,80 +335,90 @@ TRAVERSAL = st.sampled_from(
 ID_TEXT = st.one_of(TEXT, TRAVERSAL, st.tuples(TRAVERSAL, TEXT).map("".join), st.text("abcXYZ019_-", min_size=1, max_size=200))
 
 
+@pytest.fixture(scope="module")
+def status_routes(emulator):
+    """provider -> the emulator's status routes (method, compiled path): where a route has a group, the id is in the path."""
+    emulated = requests.get(emulator.url + "/_emulator/providers", timeout=10).json()
+    return {
+        provider: [(route["method"], re.compile(route["path"])) for route in emulated[provider]["routes"] if route["kind"] == "status"]
+        for provider in PROVIDERS
+    }
+
+
+@pytest.mark.parametrize("provider", WITH_STATUS)
 @PROPERTY
 @given(request_id=ID_TEXT)
 @example(request_id="../../v1/files/purge")
 @example(request_id="abc/../../../_emulator/reset")
-def test_imagekit_request_ids_stay_in_their_endpoint_encoded(emulator, request_id):
+def test_request_ids_stay_in_their_endpoint_encoded(emulator, status_routes, provider, request_id):
     emulator.reset()
-    outcome, result = run_module(cdn_purge_status, options(emulator, "imagekit", request_id=request_id, url_endpoint=None))
+    outcome, result = run_module(cdn_purge_status, options(emulator, provider, request_id=request_id))
     log = emulator.log()
     event("sent" if log else "refused")
-    assert_only_expected_endpoints(log, "imagekit")
+    assert_only_expected_endpoints(log, provider)
     for entry in log:
-        # One path segment that decodes to exactly the id given: encoded, never interpreted.
-        assert entry["method"] == "GET" and unquote(entry["path"].rsplit("/", 1)[1]) == request_id
+        for method, route in status_routes[provider]:
+            match = route.fullmatch(entry["path"])
+            if method == entry["method"] and match and match.groups():
+                # An id in the URL is one path segment that decodes to exactly the id given: encoded, never interpreted.
+                assert [unquote(group) for group in match.groups()] == [request_id], entry["path"]
     if outcome == "failed" and not log:
         assert "request id" in result["msg"] or "request_id" in result["msg"], result
 
 
-@PROPERTY
-@given(
-    distribution_id=st.one_of(
-        ID_TEXT,
-        st.uuids().map(str),
-        st.sampled_from([DISTRIBUTION, DISTRIBUTION.upper(), "{%s}" % DISTRIBUTION, "urn:uuid:" + DISTRIBUTION, DISTRIBUTION.replace("-", "")]),
-    )
-)
-@example(distribution_id="../../../v2/zones/http/pull/42")
-@example(distribution_id=DISTRIBUTION + "/../../../v1/files/purge")
-def test_gotipath_distribution_ids_stay_in_their_endpoint(emulator, distribution_id):
-    emulator.reset()
-    event(run_module(cdn_purge, options(emulator, "gotipath", distribution_id=distribution_id, paths=["/a.html"]))[0])
-    assert_only_expected_endpoints(emulator.log(), "gotipath")
+def target_values(provider, option):
+    """Anything, ids that walk, and near misses of the case's own value (or of the option's choices)."""
+    declared = next(declared for declared in ADAPTERS[provider].target_options() if declared.name == option)
+    valid = CASES[provider].TARGET.get(option)
+    near = []
+    if declared.choices:
+        near += [*declared.choices, *(choice.upper() for choice in declared.choices), "%s/../%s" % (declared.choices[0], declared.choices[-1])]
+    if isinstance(valid, int):
+        near += [valid, str(valid), "%d.0" % valid, " %d" % valid, "0x%x" % valid, "%s_%s" % (str(valid)[:1], str(valid)[1:])]
+    if valid is not None:
+        text = str(valid)
+        near += [text, text.upper(), "{%s}" % text, "urn:uuid:" + text, text.replace("-", ""), text + "/"]
+        # Dot segments after the value: they walk to another endpoint if they reach the URL as they are.
+        near += [text + suffix for suffix in ("/../../../v1/files/purge", "/../../x", "/%2e%2e/%2e%2e/x", "/./x", "\\..\\x")]
+    strategies = [ID_TEXT, st.sampled_from(near)] if near else [ID_TEXT]
+    if isinstance(valid, int):
+        strategies.append(st.integers(-(10**30), 10**30))
+    return st.one_of(*strategies)
 
 
+@pytest.mark.parametrize("provider, option", TARGET_OPTIONS)
 @PROPERTY
-@given(
-    zone_id=st.one_of(st.integers(-(10**30), 10**30), ID_TEXT, st.sampled_from([42, "42", "42.0", " 42", "42/../../../v1/files/purge", "0x2a", "4_2"])),
-    zone_type=st.one_of(st.none(), TEXT, st.sampled_from(["http", "vod", "http/../vod", "HTTP"])),
-)
-def test_5centscdn_zone_ids_stay_in_their_endpoint(emulator, zone_id, zone_type):
+@given(data=st.data())
+def test_target_options_never_send_elsewhere(emulator, provider, option, data):
+    """Target options that go into the URL (ids, zone types, the site's host) never reach another endpoint."""
     emulator.reset()
-    args = options(emulator, "5centscdn", zone_id=zone_id, paths=["/a.mp4"])
+    value = data.draw(target_values(provider, option), label=option)
+    args = options(emulator, provider, paths=CASES[provider].ITEMS["paths"][:1], **{option: value})
     assume_ansible_can_convert(args)
-    if zone_type is not None:
-        args["zone_type"] = zone_type
     event(run_module(cdn_purge, args)[0])
-    log = emulator.log()
-    assert_only_expected_endpoints(log, "5centscdn")
-    assert all(entry["query"] == {"delete": "true"} for entry in log)
+    assert_only_expected_endpoints(emulator.log(), provider)
 
 
-@PROPERTY
-@given(domain=ID_TEXT, url_endpoint=st.one_of(TEXT, st.tuples(st.just(EP), TEXT).map("".join)))
-def test_imagemash_domain_and_imagekit_endpoint_never_change_the_url(emulator, domain, url_endpoint):
+def trailing_newlines():
+    """(module, provider, options): ids and target values with a trailing newline, as read from a file."""
+    cases = []
+    for provider in WITH_STATUS:
+        cases.append(pytest.param(cdn_purge_status, provider, {"request_id": "I26JPCNTSVM8DB\n"}, "request_id", id="%s-request_id" % provider))
+        cases.append(pytest.param(cdn_purge_status, provider, {"request_ids": ["I26JPCNTSVM8DB\n"]}, "request_id", id="%s-request_ids" % provider))
+    for provider, case in CASES.items():
+        # Text options (Ansible's own int conversion strips white space around a number, as int() does).
+        text = {option.name for option in ADAPTERS[provider].target_options() if option.type == "str"}
+        for option, value in case.TARGET.items():
+            if option not in text:
+                continue
+            extra = {option: "%s\n" % value, "paths": case.ITEMS["paths"][:1]}
+            cases.append(pytest.param(cdn_purge, provider, extra, option, id="%s-%s" % (provider, option)))
+    return cases
+
+
+@pytest.mark.parametrize("module, provider, extra, option", trailing_newlines())
+def test_ids_with_a_trailing_newline_are_refused_before_sending(emulator, module, provider, extra, option):
     emulator.reset()
-    run_module(cdn_purge, options(emulator, "imagemash", domain=domain, paths=["/img/big/a.png"]))
-    run_module(cdn_purge, options(emulator, "imagekit", url_endpoint=url_endpoint, paths=["/img/big/a.png"]))
-    for entry in emulator.log():
-        assert entry["path"] in ("/v1/storage/purgeCache", "/v1/files/purge"), entry["path"]
-
-
-@pytest.mark.parametrize(
-    "module, extra",
-    [
-        (cdn_purge_status, {"provider": "imagekit", "request_id": "abc\n", "url_endpoint": None}),
-        (cdn_purge_status, {"provider": "imagemash", "request_ids": ["I26JPCNTSVM8DB\n"], "domain": None}),
-        (cdn_purge, {"provider": "imagemash", "domain": "john.imagemash.io\n", "paths": ["/img/big/a.png"]}),
-    ],
-    ids=["imagekit-request_id", "imagemash-request_id", "imagemash-domain"],
-)
-def test_ids_with_a_trailing_newline_are_refused_before_sending(emulator, module, extra):
-    emulator.reset()
-    args = options(emulator, extra["provider"])
-    args.update(extra)
-    args = {key: value for key, value in args.items() if value is not None}
-    outcome, result = run_module(module, args)
-    assert outcome == "failed" and ("not a valid" in result["msg"] or "not a host name" in result["msg"]), result
+    outcome, result = run_module(module, options(emulator, provider, **extra))
+    assert outcome == "failed" and option in result["msg"] and re.search(r"not a|must", result["msg"]), result
     assert emulator.log() == []
