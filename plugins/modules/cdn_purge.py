@@ -42,7 +42,7 @@ options:
     type: path
   return_items:
     description:
-      - List every item in RV(paths), RV(skipped_paths) and RV(purge_requests[].paths).
+      - List every item in RV(paths), RV(skipped_paths) and the C(paths) of each of RV(purge_requests).
       - V(false) returns counts instead (RV(paths_count), RV(skipped_count) by reason, and C(paths_count) in each
         purge request; on failure C(paths_purged_count), C(paths_remaining_count), C(paths_uncertain_count)), so a
         100,000-path purge returns a small result.

@@ -158,7 +158,10 @@ def test_history_filters(emulator):
     purge(emulator, {"urls": ["/a.png"]})
     purge(emulator, {"paths": []}, resource=9)
     purge(emulator, {"paths": ["/img/*"]})
-    ids = lambda **params: [entry["purge_id"] for entry in history(emulator, **params).json()]  # noqa: E731
+
+    def ids(**params):
+        return [entry["purge_id"] for entry in history(emulator, **params).json()]
+
     assert ids(cname="other.example.com") == [1000002]
     assert ids(purge_type="purge_by_pattern") == [1000003]
     assert ids(purge_type="purge_all") == [1000002]

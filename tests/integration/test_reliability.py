@@ -15,6 +15,8 @@ log, which sees what really reached the "provider":
 
 import collections
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,16 +50,6 @@ FAULTY = {
     # Before the random faults: a Retry-After given as an HTTP date (the random ones give seconds).
     "fail_next": [{"kind": "429", "retry_after_format": "http-date"}],
 }
-
-
-# Emulator settings a case file offers to make its provider quick to test (its rate-limit window, say).
-FAST_CONFIG = {key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()}
-
-
-@pytest.fixture(autouse=True)
-def fast(emulator):
-    if FAST_CONFIG:
-        emulator.configure(**FAST_CONFIG)
 
 
 def purge_task(ansible, provider, name="purge", ignore_errors=False, **options):
@@ -354,13 +346,19 @@ def test_parallel_playbooks_on_one_ledger_keep_every_accepted_path(ansible, emul
         playbook.write_text(yaml.safe_dump([{"name": "p", "hosts": "all", "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
         env = dict(ansible.env, CDN_TEST_RESULT_FILE=str(ansible.workdir / ("parallel-%d.json" % run)))
         command = ["ansible-playbook", "-i", str(inventory), "--forks", str(hosts), str(playbook)]
-        # Waited for below.
-        output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Waited for below; each in its own session, so that a run that hangs is ended with every process it started.
+        output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         process = subprocess.Popen(command, cwd=ansible.workdir, env=env, **output)  # pylint: disable=consider-using-with
         processes.append(process)
-    for process in processes:
-        output = process.communicate(timeout=300)[0]
-        assert process.returncode == 0, output
+    try:
+        for process in processes:
+            output = process.communicate(timeout=300)[0]
+            assert process.returncode == 0, output
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     paths = [
         case.PATH_TEMPLATE % (word % (run, "host%d" % host, task, number))
         for run in range(runs)

@@ -4,9 +4,11 @@ Every registered provider is a target, from its case file (tests/support/cases) 
 (its credential options, whether it purges synchronously and how its status is read).
 """
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -62,16 +64,6 @@ def secrets(*providers):
     return [value for provider in providers for value in CREDENTIALS[provider].values()]
 
 
-# Emulator settings a case file offers to make its provider quick to test (its rate-limit window, say).
-FAST_CONFIG = {key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()}
-
-
-@pytest.fixture(autouse=True)
-def fast(emulator):
-    if FAST_CONFIG:
-        emulator.configure(**FAST_CONFIG)
-
-
 def pending(emulator, seconds, providers=WITH_STATUS):
     """Purges of the providers with a status API read Pending for seconds."""
     emulator.configure(**{CASES[provider].COMPLETE_AFTER: seconds for provider in providers})
@@ -91,20 +83,31 @@ class Run:
         return self.results[name]
 
 
+def end_session(process):
+    """Kill a run that hangs, with every process it started (its session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def run_watched(ansible, command, env, on_line):
     """ansible.run, calling on_line with every line of stdout the moment it is printed."""
     results_file = ansible.workdir / "results.json"
     environment = dict(ansible.env, CDN_TEST_RESULT_FILE=str(results_file), PYTHONUNBUFFERED="1", **env)
-    # Waited for below.
-    process = subprocess.Popen(command, cwd=ansible.workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
-    stderr = []
+    # Waited for below; in its own session, so that a run that hangs is ended with every process it started.
+    pipes = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(command, cwd=ansible.workdir, env=environment, **pipes)  # pylint: disable=consider-using-with
+    stderr, lines = [], []
     reader = threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)
     reader.start()
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        on_line(line)
-    process.wait(timeout=600)
+    watchdog = threading.Timer(600, end_session, [process])
+    watchdog.start()
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            on_line(line)
+        process.wait()
+    finally:
+        watchdog.cancel()
     reader.join(timeout=10)
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
     return Run(process.returncode, "".join(lines), "".join(stderr), results)

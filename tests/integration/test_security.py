@@ -41,16 +41,6 @@ WITH_STATUS = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider]
 # A window this long of a credential anywhere counts as a leak (catches truncated and partial copies).
 WINDOW = 12
 DEFAULT = "default"
-# Emulator settings a case file offers to make its provider quick to test (its rate-limit window, say).
-FAST_CONFIG = {key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()}
-
-
-@pytest.fixture(autouse=True)
-def fast(emulator):
-    if FAST_CONFIG:
-        emulator.configure(**FAST_CONFIG)
-
-
 # --------------------------------------------------------------------------- credential forms
 
 

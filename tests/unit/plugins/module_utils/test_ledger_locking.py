@@ -177,7 +177,7 @@ def _run(path, urls, sent_log, start):
 def test_concurrent_runs_of_one_key_send_each_item_once(tmp_path):
     """Finding: 8 runs of one key at once sent everything: 200 purges for 25 URLs."""
     path, sent_log, start = str(tmp_path / "ledger.json"), tmp_path / "sent.log", FORK.Event()
-    runs = [FORK.Process(target=_run, args=(path, URLS, sent_log, start)) for _ in range(8)]
+    runs = [FORK.Process(target=_run, args=(path, URLS, sent_log, start)) for _run_number in range(8)]
     for process in runs:
         process.start()
     start.set()

@@ -93,10 +93,10 @@ def run_module(module, args, check_mode=False):
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    # Purges of the providers with a status API complete at once, and what a case file offers to make its provider quick
-    # to test (its rate-limit window, say): reset() keeps this startup config.
+    # Purges of the providers with a status API complete at once, and the settings a case file asks for (EMULATOR_CONFIG,
+    # as the integration suites' emulator applies them): reset() keeps this startup config.
     config = {case.COMPLETE_AFTER: 0 for case in CASES.values() if case.COMPLETE_AFTER}
-    config.update({key: value for case in CASES.values() for key, value in getattr(case, "FAST_CONFIG", {}).items()})
+    config.update({key: value for case in CASES.values() for key, value in getattr(case, "EMULATOR_CONFIG", {}).items()})
     emulator = start_emulator(tmp_path_factory.mktemp("emulator"), "--config", json.dumps(config))
     yield emulator
     emulator.stop()
