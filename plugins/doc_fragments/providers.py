@@ -56,7 +56,7 @@ options:
       - 'O(provider=5centscdn): The API key (header C(X-API-Key)). From E(FIVECENTSCDN_API_KEY) when omitted.'
       - 'O(provider=bunny): The account API key (Account settings > API), sent as C(AccessKey). From E(BUNNYNET_API_KEY) when
         omitted.'
-      - 'O(provider=cloudflare): An API token with the permission Zone > Cache Purge, sent as a Bearer token. With O(email),
+      - 'O(provider=cloudflare): An API token with the permission Zone > Cache Purge, sent as a Bearer token. With C(email),
         the legacy global API key (from E(CLOUDFLARE_API_KEY) when omitted). From E(CLOUDFLARE_API_TOKEN) or E(CLOUDFLARE_API_KEY)
         when omitted.'
       - 'O(provider=fastly): An API token with the scope C(purge_select) (URLs and keys) or C(purge_all), header C(Fastly-Key).

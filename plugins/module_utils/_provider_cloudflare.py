@@ -49,7 +49,7 @@ class Cloudflare(Provider):
         Option("url_endpoint", URL_ENDPOINT_DESCRIPTION),
         credential(
             "api_key",
-            "An API token with the permission Zone > Cache Purge, sent as a Bearer token. With O(email), the legacy global API key "
+            "An API token with the permission Zone > Cache Purge, sent as a Bearer token. With C(email), the legacy global API key "
             "(from E(CLOUDFLARE_API_KEY) when omitted).",
             API_KEY_ENV,
             GLOBAL_KEY_ENV,
