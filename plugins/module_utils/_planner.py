@@ -32,6 +32,7 @@ _FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200f\u2028-\u2
 # and lets a path slip past a rule written for its normal form (ImageKit's never-wildcard folders).
 _ODD_SEGMENT = re.compile(r"//|/\.\.?(?=/|$|\?|#|\*)")
 _SCHEME_AND_HOST = re.compile(r"^https?://[^/]*")
+_ENCODED_DOT = re.compile(r"%2e", re.IGNORECASE)
 
 SKIP_DUPLICATE = "duplicate"
 SKIP_COVERED = "covered_by_prefix"
@@ -71,7 +72,8 @@ def _check_path(path: Any) -> str | None:
     reason = _check_common(path)
     if reason:
         return reason
-    match = _ODD_SEGMENT.search(_SCHEME_AND_HOST.sub("", path))
+    # %2e is a dot to the HTTP client (an unreserved character, decoded after dot segments were removed): /%2e%2e/ walks up.
+    match = _ODD_SEGMENT.search(_ENCODED_DOT.sub(".", _SCHEME_AND_HOST.sub("", path)))
     if match:
         return "has an empty (//) or dot (/./, /../) segment: give the path in its normal form"
     return None

@@ -79,7 +79,8 @@ def check_url_endpoint(provider: str, endpoint: str | None, example: str = "http
     if not _is_host(parts.hostname):
         raise CdnError("url_endpoint=%r must name a host (a host name like www.example.com, or an IP address)" % endpoint, provider=provider)
     # Every path is joined to it: a dot or empty segment here would send each purge somewhere else (/../v1/...).
-    if _ODD_SEGMENT.search(parts.path.rstrip("/")):
+    # %2e is a dot to the HTTP client, decoded after it removed dot segments: check the decoded form.
+    if _ODD_SEGMENT.search(re.sub(r"%2e", ".", parts.path.rstrip("/"), flags=re.IGNORECASE)):
         raise CdnError("url_endpoint=%r must not have an empty (//) or dot (/./, /../) segment in its path" % endpoint, provider=provider)
     return endpoint.rstrip("/")
 
