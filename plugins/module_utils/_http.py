@@ -87,27 +87,17 @@ class RequestCounter:
         return getattr(self._exchange, "lost_answers", 0)
 
 
-class CountingRetry(Retry):
+class RateLimitRetry(Retry):
     """urllib3 Retry that asks the provider's own rate-limit header (the adapter's retry_after hook) on 429 without
-    a usable Retry-After. With a counter it also counts each retry it allows (ApiClient counts tries itself)."""
+    a usable Retry-After. ApiClient drives it and counts every try itself."""
 
-    def __init__(self, *args, counter=None, rate_limit_wait=None, **kwargs):
+    def __init__(self, *args, rate_limit_wait=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.counter = counter
         self.rate_limit_wait = rate_limit_wait
 
     def new(self, **kwargs):
         retry = super().new(**kwargs)
-        retry.counter = self.counter
         retry.rate_limit_wait = self.rate_limit_wait
-        return retry
-
-    def increment(self, *args, **kwargs):
-        if self.counter is not None and isinstance(kwargs.get("error"), (ReadTimeoutError, ProtocolError)):
-            self.counter.answer_lost()
-        retry = super().increment(*args, **kwargs)  # raises MaxRetryError when none is left
-        if self.counter is not None:
-            self.counter.add()
         return retry
 
     def get_retry_after(self, response):
@@ -124,18 +114,17 @@ class CountingRetry(Retry):
         return retry_after
 
 
-def _retry_policy(retries: int, counter: RequestCounter | None = None, rate_limit_wait: Callable[[Any], float | None] | None = None) -> CountingRetry:
+def _retry_policy(retries: int, rate_limit_wait: Callable[[Any], float | None] | None = None) -> RateLimitRetry:
     kwargs = dict(total=retries, connect=retries, read=retries, status=retries, other=retries, status_forcelist=RETRY_STATUSES)
     # urllib3 1.26 has neither; jitter and the cap are refinements, not correctness.
     params = inspect.signature(Retry.__init__).parameters
     kwargs.update((name, value) for name, value in (("backoff_jitter", BACKOFF_JITTER), ("backoff_max", BACKOFF_MAX)) if name in params)
     # allowed_methods=None: purges are POSTs; a lost answer is retried and the result says so.
-    return CountingRetry(
+    return RateLimitRetry(
         allowed_methods=None,
         backoff_factor=BACKOFF_FACTOR,
         raise_on_status=False,
         respect_retry_after_header=True,
-        counter=counter,
         rate_limit_wait=rate_limit_wait,
         **kwargs,
     )
@@ -264,7 +253,7 @@ class ApiClient:
         self.counter = RequestCounter()
         self.deadline: float | None = None
         self.deadline_label = ""
-        self.policy = _retry_policy(retries, None, hooks.retry_after)
+        self.policy = _retry_policy(retries, hooks.retry_after)
         self.session = requests.Session()
         adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self.session.mount("http://", adapter)

@@ -9,8 +9,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils import _http
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError, redact
 from ansible_collections.cdnops.cdn.plugins.module_utils._http import (
     ApiClient,
-    CountingRetry,
-    RequestCounter,
+    RateLimitRetry,
     provider_error_message,
     validate_base_url,
 )
@@ -48,20 +47,23 @@ def response(status, body=b"", headers=None):
 
 def test_retry_after_seconds_and_rl_ttl(make_params):
     imagemash = provider_for(make_params("imagemash"))
-    retry = CountingRetry(total=3, status_forcelist=(429,), counter=RequestCounter(), rate_limit_wait=imagemash.retry_after)
+    retry = RateLimitRetry(total=3, status_forcelist=(429,), rate_limit_wait=imagemash.retry_after)
     assert retry.get_retry_after(response(429, headers={"Retry-After": "2"})) == 2
     assert retry.get_retry_after(response(429, headers={"rl-ttl": "7"})) == 7
     assert retry.get_retry_after(response(503, headers={"rl-ttl": "7"})) is None
     assert retry.get_retry_after(response(429, headers={"Retry-After": "99999"})) == _http.RETRY_AFTER_MAX
 
 
-def test_retry_policy_keeps_its_counter_and_retries_posts():
-    counter = RequestCounter()
-    policy = _http._retry_policy(4, counter)
+def test_retry_policy_keeps_its_rate_limit_hook_and_retries_posts():
+    def hook(_headers):  # a stand-in for an adapter's retry_after
+        return 7.0
+
+    policy = _http._retry_policy(4, hook)
     assert policy.allowed_methods is None and policy.total == 4
     assert set(policy.status_forcelist) == {429, 500, 502, 503, 504}
     again = policy.increment(method="POST", url="/", response=response(503))
-    assert again.counter is counter and counter.value == 1 and again.total == 3
+    assert again.rate_limit_wait is hook and again.total == 3
+    assert again.get_retry_after(response(429)) == 7.0
 
 
 @pytest.mark.parametrize(
