@@ -37,6 +37,7 @@ class CdnError(Exception):
         http_status: int | None = None,
         provider_message: str | None = None,
         details: dict[str, Any] | None = None,
+        maybe_accepted: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -45,6 +46,8 @@ class CdnError(Exception):
         self.provider_message = provider_message
         # Extra result keys (for example what was purged before the failure).
         self.details = dict(details or {})
+        # The provider answered a purge with success but the answer cannot be used (no valid id): it may have acted on it.
+        self.maybe_accepted = maybe_accepted
 
     def __str__(self) -> str:
         return self.message

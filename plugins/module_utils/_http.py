@@ -328,7 +328,7 @@ class ApiClient:
             self.counter.add()
             response, error = self._try(method, url, what, seconds, ok, max_body, kwargs)
             raw = response.raw if response is not None else None
-            if raw is not None and not policy.is_retry(method, raw.status, policy.get_retry_after(raw) is not None):
+            if raw is not None and not self._retryable(method, response, policy, ok):
                 break
             try:
                 policy = policy.increment(method, url, response=raw, error=error)
@@ -342,8 +342,24 @@ class ApiClient:
                 raise self._fail(what, why, response, error)
             time.sleep(wait)
         if response.status_code not in ok:
-            raise self._fail(what, " after %d retries" % self.retries if response.status_code in RETRY_STATUSES else "", response)
+            retried = response.status_code in RETRY_STATUSES or self._throttled(response, ok)
+            raise self._fail(what, " after %d retries" % self.retries if retried else "", response)
         return response
+
+    def _throttled(self, response: Any, ok: tuple[int, ...]) -> bool:
+        """A vendor's documented throttling answer other than 429 (CloudFront answers 400 Throttling)."""
+        hook = getattr(self.hooks, "throttled", None)
+        return response.status_code not in ok and hook is not None and bool(hook(response))
+
+    def _retryable(self, method: str, response: Any, policy: RateLimitRetry, ok: tuple[int, ...]) -> bool:
+        if response.status_code in ok:
+            # The caller takes this answer as it is: a 429 listed here is one its adapter waits out itself (Gcore's
+            # window), so the retries here would each meet the same limit and use up `retries`.
+            return False
+        if self._throttled(response, ok):
+            return True
+        raw = response.raw
+        return bool(policy.is_retry(method, raw.status, policy.get_retry_after(raw) is not None))
 
     def _try(self, method: str, url: str, what: str, seconds: float, ok: tuple[int, ...], max_body: int, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         """One try within seconds, from connect to the last body byte: (the response, its body read, None) or (None,

@@ -159,6 +159,17 @@ class Batch:
         return [item.key for item in self.items]
 
 
+class Accepted:
+    """What purge() may return instead of a bare request id: the id and further facts of the purge request, which
+    go into its entry of purge_requests (for example estimated_seconds)."""
+
+    __slots__ = ("extra", "request_id")
+
+    def __init__(self, request_id: str | None, **extra: Any) -> None:
+        self.request_id = request_id
+        self.extra = extra
+
+
 class Provider:
     """Base of the adapters: what a vendor offers, how its requests are built and its answers read."""
 
@@ -175,6 +186,9 @@ class Provider:
     supports_soft_purge: bool = False
     # A rate-limit answer (429) is waited out and the request resent, within wait_timeout, instead of failing.
     waits_out_rate_limits: bool = False
+    # cdn_purge_status without ids lists the recent purges (purge_list, statuses_from_list) although ids are read one
+    # by one (status_model per_id); STATUS_LIST providers always list.
+    lists_recent_purges: bool = False
     default_wait_timeout: int = 300
     default_poll_interval: float = 2.0
     # What the user is told instead of a kind the provider lacks (kind → advice).
@@ -321,8 +335,8 @@ class Provider:
         return batches
 
     # --- requests ------------------------------------------------------------------------------------------------
-    def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:
-        """Send one purge request of kind (ALL: values is empty); return the request id or None."""
+    def purge(self, client: Any, kind: str, values: list[Any]) -> str | Accepted | None:
+        """Send one purge request of kind (ALL: values is empty); return the request id (validated), None, or Accepted."""
         raise NotImplementedError
 
     def statuses(self, client: Any, request_ids: list[str], concurrency: int = 1) -> dict[str, str]:
@@ -333,6 +347,16 @@ class Provider:
         return CdnError(
             "provider %s purges synchronously and has no purge status API: a purge it accepted is already done" % self.name,
             provider=self.name,
+        )
+
+    def no_usable_id(self, response: Any, what: str, field: str = "request id") -> CdnError:
+        """A success answer to a purge without a usable id: the provider may have accepted it (paths_uncertain)."""
+        return CdnError(
+            "%s: %s: the answer (HTTP %d) carries no valid %s (letters, digits, - and _, at most 128 characters); the purge may "
+            "have been accepted: its paths are listed in paths_uncertain" % (self.name, what, response.status_code, field),
+            provider=self.name,
+            http_status=response.status_code,
+            maybe_accepted=True,
         )
 
     def check_request_id(self, request_id: Any) -> None:
@@ -377,6 +401,11 @@ class Provider:
     def retry_after(self, headers: Any) -> float | None:
         """Seconds a rate-limited answer (429) asks to wait by the vendor's own header, when it has no Retry-After."""
         return None
+
+    def throttled(self, response: Any) -> bool:
+        """True for an answer other than 429 that is the vendor's documented throttling (its body read): the HTTP layer
+        retries it as it retries a 429, within `retries`."""
+        return False
 
     def error_words(self, body: Any) -> list[str]:
         """The provider's own words from a parsed JSON error body (most vendors use one of the common keys)."""

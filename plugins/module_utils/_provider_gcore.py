@@ -122,7 +122,7 @@ class Gcore(Provider):
     status_model = STATUS_PER_ID
     status_words = {"In progress": PENDING, "Successful": COMPLETED}
     # A refusal by the rate limit (429, or 400 "exceeded the URL quota") is waited out and resent within wait_timeout,
-    # not failed on after `retries` (proposed for the base class, default False: suites and docs can ask it).
+    # not failed on after `retries`.
     waits_out_rate_limits = True
 
     def __init__(self, params: dict[str, Any], all_options: frozenset[str] = frozenset()) -> None:
@@ -170,8 +170,8 @@ class Gcore(Provider):
         path = "/cdn/resources/%d/purge" % self.resource_id
         while True:
             sent_at = time.time()
-            # 400 and 429 come back here (after the HTTP layer's own retries of 429): a refusal by the rate limit is
-            # waited out below, without using up retries; any other 400 is a failure.
+            # 400 and 429 come back here at once (the HTTP layer retries no status the caller takes): a refusal by the
+            # rate limit is waited out below, without using up retries; any other 400 is a failure.
             response = client.request("POST", path, what, ok=(200, 201, 202, 204, 400, 429), json=body)
             lost = getattr(client, "lost_answers", 0)
             if response.status_code == 429 or (response.status_code == 400 and self._quota_refusal(client, response)):

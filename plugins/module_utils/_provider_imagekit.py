@@ -16,6 +16,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     COMPLETED,
     PENDING,
     PREFIX,
+    REQUEST_ID,
     STATUS_PER_ID,
     URL,
     Kind,
@@ -111,8 +112,16 @@ class ImageKit(Provider):
         return PlannedItem(url, PREFIX, prefix=url[:-1])
 
     def purge(self, client: Any, kind: str, values: list[Any]) -> str | None:
-        response = client.request("POST", "/v1/files/purge", "purge of %s" % values[0], json={"url": values[0]})
-        return self._field(response, "requestId", "purge of %s" % values[0])
+        what = "purge of %s" % values[0]
+        response = client.request("POST", "/v1/files/purge", what, json={"url": values[0]})
+        try:
+            request_id = response.json()["requestId"]
+        except (ValueError, KeyError, TypeError):
+            request_id = None
+        # Recorded in the ledger and later put into status URLs: a "../" or a 10 MB id must not get that far.
+        if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
+            raise self.no_usable_id(response, what, "requestId")
+        return request_id
 
     def _field(self, response: Any, field: str, what: str) -> str:
         try:

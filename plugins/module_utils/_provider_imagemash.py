@@ -102,11 +102,7 @@ class ImageMash(Provider):
             body = body.get("requestId")
         if isinstance(body, str) and REQUEST_ID.match(body):
             return body
-        raise CdnError(
-            "%s: %s: the answer (HTTP %d) carries no request id" % (self.name, what, response.status_code),
-            provider=self.name,
-            http_status=response.status_code,
-        )
+        raise self.no_usable_id(response, what, "requestId")
 
     def purge_list(self, client: Any) -> list[dict[str, Any]]:
         # No pages: the list holds every purge with its paths, so it may be far larger than a purge answer.

@@ -27,6 +27,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     PENDING,
     STATUS_LIST,
     STATUS_NONE,
+    Accepted,
     Batch,
     Provider,
 )
@@ -104,10 +105,13 @@ def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], c
             return
         batch = batches[index]
         try:
-            request_id = provider.purge(client, batch.kind, batch.values)
+            answer = provider.purge(client, batch.kind, batch.values)
+            request_id, extra = (answer.request_id, answer.extra) if isinstance(answer, Accepted) else (answer, {})
             results[index] = accepted = _purge_request(request_id, batch.kind, batch.keys, initial, client.lost_answers > 0)
+            accepted.update(extra)
         except CdnError as exc:
-            errors.append((index, exc, batch.keys if client.lost_answers else []))
+            # Its answer lost after sending, or a success answer that cannot be used: the provider may have acted on it.
+            errors.append((index, exc, batch.keys if client.lost_answers or exc.maybe_accepted else []))
             stop.set()
             return
         if record is not None:
@@ -209,7 +213,25 @@ def _wait_for_purges(provider: Provider, client: ApiClient, result: dict[str, An
         exc.details.update(purge_requests=result["purge_requests"], request_ids=ids, api_requests=client.requests_sent)
         raise
     for purge_request in result["purge_requests"]:
-        purge_request["status"] = provider.contract_status(statuses[purge_request["request_id"]])
+        if purge_request["request_id"] in statuses:
+            purge_request["status"] = provider.contract_status(statuses[purge_request["request_id"]])
+    result["status"] = COMPLETED
+
+
+def _wait_estimate(provider: Provider, result: dict[str, Any], settings: dict[str, Any]) -> None:
+    """No status API, but the provider estimates when each purge is done: wait the largest estimate, and say so."""
+    estimate = max((float(item.get("estimated_seconds") or 0) for item in result["purge_requests"]), default=0.0)
+    if estimate > settings["wait_timeout"]:
+        raise CdnError(
+            "%s estimates %gs until its purges are done, longer than wait_timeout=%ss: the purge requests were accepted; "
+            "raise wait_timeout to wait for them, or set wait: false" % (provider.name, estimate, settings["wait_timeout"]),
+            provider=provider.name,
+            details={"purge_requests": result["purge_requests"], "request_ids": result["request_ids"]},
+        )
+    time.sleep(estimate)
+    for purge_request in result["purge_requests"]:
+        purge_request["status"] = COMPLETED
+    result["waited_seconds"] = estimate
     result["status"] = COMPLETED
 
 
@@ -263,6 +285,8 @@ def _run_purge(provider: Provider, settings: dict[str, Any], items: dict[str, li
         result["request_ids"] = list(dict.fromkeys(_distinct_ids(purge_requests) + recorded_ids))
         if provider.synchronous:
             result["status"] = COMPLETED
+        elif settings["wait"] and provider.status_model == STATUS_NONE:
+            _wait_estimate(provider, result, settings)
         elif settings["wait"]:
             _wait_for_purges(provider, client, result, settings, workers)
         else:
@@ -299,7 +323,7 @@ def run_status(params: dict[str, Any]) -> dict[str, Any]:
     request_ids = [settings["request_id"]] if settings["request_id"] is not None else settings["request_ids"]
     if provider.status_model == STATUS_NONE:
         raise provider.no_status_api()
-    listing = provider.status_model == STATUS_LIST
+    listing = provider.status_model == STATUS_LIST or (request_ids is None and provider.lists_recent_purges)
     if request_ids is None and not listing:
         raise CdnError("give request_id or request_ids: provider %s cannot list its purge requests" % provider.name, provider=provider.name)
     if request_ids is not None:

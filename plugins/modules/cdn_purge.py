@@ -196,6 +196,7 @@ purge_requests:
       C(status) (V(Completed) or V(Pending)) and C(maybe_accepted_twice).
     - "C(maybe_accepted_twice) is V(true) when an answer was lost after the request went out (a dropped connection
       or a read timeout) and the request was sent again, so the provider may have accepted it twice."
+    - C(estimated_seconds) where the provider estimates when the purge is done (a provider without a status API).
     - On failure, the purge requests accepted before it.
   returned: always
   type: list
@@ -215,6 +216,13 @@ status:
   returned: always
   type: str
   sample: Completed
+waited_seconds:
+  description:
+    - With O(wait=true), for a provider without a purge status API that estimates when its purges are done, the
+      seconds waited (the largest C(estimated_seconds) of the purge requests sent).
+  returned: when such a provider was waited for
+  type: float
+  sample: 5.0
 api_requests:
   description: HTTP requests actually sent, retries and status polls included; 0 in check mode.
   returned: always
@@ -242,8 +250,8 @@ paths_remaining:
   elements: str
 paths_uncertain:
   description:
-    - On failure part-way, the paths of a failed purge request whose answer was lost after it went out. The provider
-      may have accepted them. They are in RV(paths_remaining) too, so a rerun sends them again.
+    - On failure part-way, the paths of a failed purge request whose answer was lost after it went out, or whose
+      success answer carried no usable request id. The provider may have accepted them. They are in RV(paths_remaining) too, so a rerun sends them again.
   returned: failure
   type: list
   elements: str

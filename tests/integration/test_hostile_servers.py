@@ -164,3 +164,21 @@ def test_bad_urls_are_refused_before_anything_is_sent_and_credentials_are_not_ec
     # (Ansible itself shows a task's arguments, api_base_url among them, in the result's invocation at -vvv.)
     assert not re.search("s3cr3t|admin", run.output) and server.requests == []
     assert not [name for name, result in run.results.items() if "s3cr3t" in json.dumps(result.get("msg"))]
+
+
+def test_a_success_answer_without_a_usable_id_is_maybe_accepted_and_never_recorded(ansible, hostile):
+    """ImageKit answers 201 with an id that would walk out of the status URL, a 200 KB id, a list, or none at all."""
+    ids = {"dot segments": "../../v1/files/purge", "200 KB": "x" * 200_000, "a list": ["a", "b"], "none": None}
+    servers = {name: hostile(("ok", {"json": {"requestId": value} if value is not None else {"ok": 1}})) for name, value in ids.items()}
+    ledger = ansible.workdir / "ledger.json"
+    keyed = {"idempotency_key": "release-1", "idempotency_file": str(ledger)}
+    run = run_playbook(ansible, [task(name, server, provider="imagekit", retries=0, **keyed) for name, server in servers.items()])
+    for name, server in servers.items():
+        result = run.task(name)
+        # Before: the "../" and 200 KB ids were recorded and returned as accepted; a list crashed; none was "not accepted".
+        assert "carries no valid requestId" in result.get("msg", ""), (name, result)
+        assert result["paths_uncertain"] == result["paths_remaining"] and len(result["paths_uncertain"]) == 1, (name, result)
+        assert result["request_ids"] == [] and len(server.requests) == 1
+        assert len(result["msg"]) < 1000
+    recorded = ledger.read_text(encoding="utf-8") if ledger.exists() else ""
+    assert "../" not in recorded and "xxxx" not in recorded

@@ -43,8 +43,17 @@ def test_imagekit_request_and_status(make_params):
 
 def test_imagekit_answer_without_id_is_an_error(make_params):
     adapter = provider_for(make_params("imagekit"))
-    with pytest.raises(CdnError, match="has no requestId"):
+    with pytest.raises(CdnError, match="carries no valid requestId") as raised:
         adapter.purge(FakeClient(answer(201, {"ok": 1})), "url", ["https://ik.imagekit.io/demo/a.png"])
+    assert raised.value.maybe_accepted is True
+
+
+@pytest.mark.parametrize("request_id", ["../../v1/files/purge", "x" * 129, ["a"], 7, "id\n"])
+def test_imagekit_ids_received_are_validated_before_use(make_params, request_id):
+    adapter = provider_for(make_params("imagekit"))
+    with pytest.raises(CdnError, match="carries no valid requestId") as raised:
+        adapter.purge(FakeClient(answer(201, {"requestId": request_id})), "url", ["https://ik.imagekit.io/demo/a.png"])
+    assert raised.value.maybe_accepted is True
 
 
 @pytest.mark.parametrize("request_id", ["../../v1/files/purge", "a/b", "", "x" * 200, "id?x=1"])

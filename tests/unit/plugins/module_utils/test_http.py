@@ -156,3 +156,46 @@ def test_client_connection_refused_is_a_clear_error(monkeypatch, make_params):
     assert "could not get an answer from http://127.0.0.1:%d" % port in caught.value.message
     assert "Connection refused" in caught.value.message
     assert client.requests_sent == 2
+
+
+class _ThrottlingHooks:
+    """An adapter whose vendor answers 400 with a throttling code: the throttled hook names it."""
+
+    name = "throttler"
+    waits_out_rate_limits = False
+
+    def retry_after(self, headers):
+        return None
+
+    def error_words(self, body):
+        return [body.get("message", "")] if isinstance(body, dict) else []
+
+    def throttled(self, response):
+        return response.status_code == 400 and b"slow down" in response.content
+
+
+def test_a_throttling_answer_named_by_the_adapter_is_retried_like_a_429(flaky_server, monkeypatch):
+    monkeypatch.setattr(_http, "BACKOFF_FACTOR", 0.01)
+    _Flaky.answers = [(400, {}), (400, {}), (200, {})]
+    client = ApiClient(_ThrottlingHooks(), "http://127.0.0.1:%d" % flaky_server.server_port, retries=3)
+    assert client.request("POST", "/x", "purge", json={}).json() == {"ok": True}
+    assert client.requests_sent == 3
+    # Past retries, the failure says they were used.
+    _Flaky.answers = [(400, {}), (400, {})]
+    client = ApiClient(_ThrottlingHooks(), "http://127.0.0.1:%d" % flaky_server.server_port, retries=1)
+    with pytest.raises(CdnError, match="failed after 1 retries: HTTP 400"):
+        client.request("POST", "/x", "purge", json={})
+    assert client.requests_sent == 2
+
+
+def test_a_429_the_caller_takes_is_left_to_it(flaky_server, monkeypatch):
+    """An adapter that waits out rate limits (the vendor's window) asks for 429 among ok: one 429, no retry here."""
+    monkeypatch.setattr(_http, "BACKOFF_FACTOR", 0.01)
+    _Flaky.answers = [(429, {}), (200, {})]
+    client = ApiClient(_ThrottlingHooks(), "http://127.0.0.1:%d" % flaky_server.server_port, retries=5)
+    assert client.request("POST", "/x", "purge", ok=(200, 429), json={}).status_code == 429
+    assert client.requests_sent == 1
+    # Any other request of the same adapter still retries its 429s.
+    _Flaky.answers = [(429, {}), (200, {})]
+    assert client.request("POST", "/x", "lookup", json={}).status_code == 200
+    assert client.requests_sent == 3
