@@ -161,7 +161,8 @@ def provider_error_message(response: Any, secrets: tuple[str, ...] = (), read_wo
     try:
         body = json.loads(text)
     except ValueError:
-        body = None
+        # Not JSON: the adapter's hook may read the vendor's own format (CloudFront's XML) from the text.
+        body = text if read_words is not None else None
     if body is not None:
         words = (read_words or error_words)(body)
         text = " - ".join(words) if words else text

@@ -342,22 +342,23 @@ class ApiClient:
                 raise self._fail(what, why, response, error)
             time.sleep(wait)
         if response.status_code not in ok:
-            retried = response.status_code in RETRY_STATUSES or self._throttled(response, ok)
+            retried = response.status_code in RETRY_STATUSES or self._throttled(response)
             raise self._fail(what, " after %d retries" % self.retries if retried else "", response)
         return response
 
-    def _throttled(self, response: Any, ok: tuple[int, ...]) -> bool:
-        """A vendor's documented throttling answer other than 429 (CloudFront answers 400 Throttling)."""
+    def _throttled(self, response: Any) -> bool:
+        """A vendor's documented throttling answer other than 429 (CloudFront answers 400 Throttling), retried even
+        when the caller takes its status (to read the vendor's other 400s itself)."""
         hook = getattr(self.hooks, "throttled", None)
-        return response.status_code not in ok and hook is not None and bool(hook(response))
+        return response.status_code not in (200, 201, 202, 204) and hook is not None and bool(hook(response))
 
     def _retryable(self, method: str, response: Any, policy: RateLimitRetry, ok: tuple[int, ...]) -> bool:
+        if self._throttled(response):
+            return True
         if response.status_code in ok:
             # The caller takes this answer as it is: a 429 listed here is one its adapter waits out itself (Gcore's
             # window), so the retries here would each meet the same limit and use up `retries`.
             return False
-        if self._throttled(response, ok):
-            return True
         raw = response.raw
         return bool(policy.is_retry(method, raw.status, policy.get_retry_after(raw) is not None))
 

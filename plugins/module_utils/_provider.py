@@ -186,6 +186,9 @@ class Provider:
     supports_soft_purge: bool = False
     # A rate-limit answer (429) is waited out and the request resent, within wait_timeout, instead of failing.
     waits_out_rate_limits: bool = False
+    # A purge request resent after a lost answer is known not to be acted on twice (CloudFront's CallerReference
+    # returns the first invalidation): no maybe_accepted_twice.
+    idempotent_purges: bool = False
     # cdn_purge_status without ids lists the recent purges (purge_list, statuses_from_list) although ids are read one
     # by one (status_model per_id); STATUS_LIST providers always list.
     lists_recent_purges: bool = False

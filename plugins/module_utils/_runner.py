@@ -107,7 +107,8 @@ def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], c
         try:
             answer = provider.purge(client, batch.kind, batch.values)
             request_id, extra = (answer.request_id, answer.extra) if isinstance(answer, Accepted) else (answer, {})
-            results[index] = accepted = _purge_request(request_id, batch.kind, batch.keys, initial, client.lost_answers > 0)
+            twice = client.lost_answers > 0 and not provider.idempotent_purges
+            results[index] = accepted = _purge_request(request_id, batch.kind, batch.keys, initial, twice)
             accepted.update(extra)
         except CdnError as exc:
             # Its answer lost after sending, or a success answer that cannot be used: the provider may have acted on it.

@@ -249,7 +249,8 @@ def test_invalid_item_is_a_clear_error_and_nothing_is_sent(ansible, emulator, pr
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_wrong_key_is_a_clear_error_and_never_printed(ansible, emulator, provider):
     wrong = "WRONG-%s-secret-value-4242" % provider
-    options = dict(CREDENTIALS[provider], api_key=wrong)
+    # The case's WRONG names the credential to spoil (api_key for most; CloudFront's secret_key).
+    options = dict(CREDENTIALS[provider], **dict.fromkeys(CASES[provider].WRONG, wrong))
     run = ansible.playbook([purge_task(ansible, provider, paths=PATHS[provider][:1], **options)], "-vvvv")
     assert run.rc != 0
     entries = emulator.log(provider)
