@@ -58,9 +58,9 @@ class Ansible:
     def playbook(self, playbook, vars_path, sample=False, env=None):
         return self.measure(playbook, self.playbook_command(playbook, vars_path), sample, env)
 
-    def ping(self):
+    def ping(self, sample=False):
         command = [str(self.bin_dir / "ansible"), "localhost", "-i", str(self.inventory), "-m", "ansible.builtin.ping"]
-        return self.measure("ping", command)
+        return self.measure("ping", command, sample)
 
     def measure(self, label, command, sample=False, env=None):
         self.counter += 1

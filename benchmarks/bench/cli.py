@@ -16,19 +16,32 @@ from bench.config import FULL, SMOKE
 from bench.core import Bench
 from bench.report import machine_info, plugins_state, print_report
 from bench.step_fastly import run_fastly
+from bench.step_gcore import run_gcore
 from bench.step_imagekit import run_imagekit
+from bench.step_ledger import run_ledger
 from bench.step_minimum import run_minimum
 from bench.step_plan import run_plan
+from bench.step_scale import run_scale
 from bench.step_scaling import run_scaling
 from bench.step_wait import run_wait
 
-STEPS = {"imagekit": run_imagekit, "fastly": run_fastly, "plan": run_plan, "scaling": run_scaling, "minimum": run_minimum, "wait": run_wait}
+STEPS = {
+    "imagekit": run_imagekit,
+    "fastly": run_fastly,
+    "plan": run_plan,
+    "scale": run_scale,
+    "ledger": run_ledger,
+    "scaling": run_scaling,
+    "minimum": run_minimum,
+    "wait": run_wait,
+    "gcore": run_gcore,
+}
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="cdnops.cdn bulk-purge benchmark (docs/performance.md)")
     parser.add_argument("--smoke", action="store_true", help="small sizes, one run each: a correctness check for CI")
-    parser.add_argument("--repeat", type=int, help="rounds of A/L/FA/FL/C/P (default 5 for A, L, FA and FL, 3 for C and P; 1 with --smoke)")
+    parser.add_argument("--repeat", type=int, help="rounds of A/L/FA/FL/C/P/X (default 5 for A, L, FA and FL, 3 for C, P and X; 1 with --smoke)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="emulator latency per request (default 20)")
     parser.add_argument("--skip-uri", action="store_true", help="leave out B, the slow uri loop (no B/A ratio)")
     parser.add_argument("--ansible-bin-dir", default=os.path.dirname(sys.executable), help="where ansible and ansible-playbook are (default: this Python's)")
@@ -49,7 +62,7 @@ def main(argv):
     args = parse_args(argv)
     sizes = dict(SMOKE if args.smoke else FULL)
     if args.repeat:
-        sizes.update(repeat=args.repeat, repeat_c=args.repeat, repeat_plan=args.repeat)
+        sizes.update(repeat=args.repeat, repeat_c=args.repeat, repeat_plan=args.repeat, repeat_scale=args.repeat)
 
     workdir = tempfile.mkdtemp(prefix="cdn-bench-")
     plugins_at_start = plugins_state()

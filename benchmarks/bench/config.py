@@ -44,6 +44,13 @@ FULL = {
     "repeat": 5,
     "repeat_c": 3,
     "repeat_plan": 3,
+    "scale": (100_000, 1_000_000),
+    "repeat_scale": 3,
+    "ledger_releases": 5,
+    "ledger_paths": 100_000,
+    "ledger_records": 200,
+    "gcore_urls": 1000,
+    "gcore_window": 2.0,
 }
 SMOKE = {
     "a": 40,
@@ -57,8 +64,26 @@ SMOKE = {
     "repeat": 1,
     "repeat_c": 1,
     "repeat_plan": 1,
+    "scale": (20_000,),
+    "repeat_scale": 1,
+    "ledger_releases": 1,
+    "ledger_paths": 2_000,
+    "ledger_records": 20,
+    "gcore_urls": 400,
+    "gcore_window": 1.0,
 }
-TARGETS = {"b_over_a": 40.0, "a_over_l": 1.5, "plan_seconds": 3.0, "plan_mb": 200.0}
+# plan_*: P (paths in a vars file); scale_*: X1/X2 (paths_file, return_items false), by size.
+TARGETS = {
+    "b_over_a": 40.0,
+    "a_over_l": 1.5,
+    "plan_seconds": 3.0,
+    "plan_mb": 200.0,
+    "scale_seconds": {100_000: 3.0, 1_000_000: 15.0},
+    "scale_mb": {100_000: 200.0},
+}
+# Gcore's documented limit: 2 URL purges (of up to 100 URLs each) per resource and rate window.
+GCORE_BATCH = 100
+GCORE_URL_PURGES_PER_WINDOW = 2
 
 
 def log(message):

@@ -58,9 +58,12 @@ class Bench:
     def purge_vars(self, name, provider, paths, **options):
         """A vars file for cdn_purge.yml: provider, the emulator's default target and credentials, paths, options.
 
-        Every module option is passed as bench_<option>; the playbook leaves out the ones a file does not set.
+        Every module option is passed as bench_<option>; the playbook leaves out the ones a file does not set
+        (paths too, when None: for paths_file alone).
         """
-        data = {"bench_provider": provider, "bench_api_base_url": self.emulator.url, "bench_paths": paths}
+        data = {"bench_provider": provider, "bench_api_base_url": self.emulator.url}
+        if paths is not None:
+            data["bench_paths"] = paths
         data.update(("bench_%s" % key, value) for key, value in dict(emulator_account(provider), **options).items())
         return self.ansible.vars_file(name, data)
 

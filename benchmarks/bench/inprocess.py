@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, cdnops engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's own code, imported and timed in this process (rows P3-P6, S1, S2)."""
+"""The collection's own code, imported and timed in this process (rows P3-P6, S1, S2, J3, J4)."""
 
 import sys
 import time

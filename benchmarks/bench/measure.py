@@ -44,7 +44,9 @@ class TreeSampler(threading.Thread):
     Per process it reads VmHWM (the kernel's own high-water mark of that process's RSS), so a short peak
     between two polls is still seen unless the process exits within one poll interval of reaching it. The
     sum adds VmRSS of the processes alive at one poll: forked workers share pages with their parent, so it
-    over-counts shared memory; it is an upper bound of the tree's footprint.
+    over-counts shared memory; it is an upper bound of the tree's footprint. The PSS sum adds each process's
+    proportional set size (smaps_rollup: a page shared by k processes counts 1/k in each), so it counts every
+    resident page of the tree once: the memory the whole tree really occupies at that poll.
     """
 
     def __init__(self, root_pid, interval=0.02):
@@ -54,6 +56,7 @@ class TreeSampler(threading.Thread):
         self.stop_event = threading.Event()
         self.peaks = {}  # pid -> (role, peak kB)
         self.sum_peak_kb = 0
+        self.pss_peak_kb = 0
 
     @staticmethod
     def _children(pid):
@@ -74,6 +77,14 @@ class TreeSampler(threading.Thread):
                     fields[key] = int(value.split()[0])
         return fields
 
+    @staticmethod
+    def _pss(pid):
+        with contextlib.suppress(OSError), open("/proc/%d/smaps_rollup" % pid, encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        return 0
+
     def _role(self, pid, ppid):
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as handle:
@@ -89,7 +100,7 @@ class TreeSampler(threading.Thread):
     def run(self):
         roles = {}
         while not self.stop_event.is_set():
-            pending, seen, total = self._children(self.root_pid), set(), 0
+            pending, seen, total, pss = self._children(self.root_pid), set(), 0, 0
             while pending:
                 pid = pending.pop()
                 if pid in seen:
@@ -102,9 +113,11 @@ class TreeSampler(threading.Thread):
                 if pid not in roles:
                     roles[pid] = self._role(pid, status.get("PPid"))
                 total += status.get("VmRSS", 0)
+                pss += self._pss(pid)
                 previous = self.peaks.get(pid, (roles[pid], 0))[1]
                 self.peaks[pid] = (roles[pid], max(previous, status.get("VmHWM", 0)))
             self.sum_peak_kb = max(self.sum_peak_kb, total)
+            self.pss_peak_kb = max(self.pss_peak_kb, pss)
             self.stop_event.wait(self.interval)
 
     def by_role(self):
@@ -129,6 +142,7 @@ class Run:
         self.results = results
         self.roles_mb = {role: kb / 1024.0 for role, kb in sampler.by_role().items()} if sampler else {}
         self.sum_peak_mb = sampler.sum_peak_kb / 1024.0 if sampler else None
+        self.pss_peak_mb = sampler.pss_peak_kb / 1024.0 if sampler else None
 
     def task(self, name):
         return self.results.get(name) or {}

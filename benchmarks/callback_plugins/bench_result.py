@@ -52,6 +52,21 @@ def summarize(data, outcome):
             api_requests=data.get("api_requests"),
             status=data.get("status"),
         )
+    if "paths_count" in data:  # return_items=false (paths_file): counts in place of the lists
+        requests = data.get("purge_requests") or []
+        summary.update(
+            n_paths=data["paths_count"],
+            skipped=dict(data.get("skipped_count") or {}),
+            n_purge_requests=len(requests),
+            max_batch=max((item.get("paths_count") or 0 for item in requests), default=0),
+            n_batched=sum(item.get("paths_count") or 0 for item in requests),
+            statuses=dict(collections.Counter(item.get("status") for item in requests)),
+            n_request_ids=len(data.get("request_ids") or []),
+            api_requests=data.get("api_requests"),
+            status=data.get("status"),
+            result_bytes=len(json.dumps(data, default=str)),
+            counted=True,
+        )
     if isinstance(data.get("results"), list):  # a loop
         summary["loop_items"] = len(data["results"])
         summary["loop_status"] = dict(collections.Counter(str(item.get("status")) for item in data["results"]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import collections
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
@@ -73,8 +74,12 @@ def _check_path(path: Any) -> str | None:
     if reason:
         return reason
     # %2e is a dot to the HTTP client (an unreserved character, decoded after dot segments were removed): /%2e%2e/ walks up.
-    match = _ODD_SEGMENT.search(_ENCODED_DOT.sub(".", _SCHEME_AND_HOST.sub("", path)))
-    if match:
+    # Performance: each regex runs only where it can match (a scheme starts with "http", %2e needs "%", an odd segment
+    # "//" or "/."); the outcome is the same as running all three on every path, at a third of the cost.
+    rest = _SCHEME_AND_HOST.sub("", path) if path.startswith("http") else path
+    if "%" in rest:
+        rest = _ENCODED_DOT.sub(".", rest)
+    if ("//" in rest or "/." in rest) and _ODD_SEGMENT.search(rest):
         return "has an empty (//) or dot (/./, /../) segment: give the path in its normal form"
     return None
 
@@ -85,14 +90,15 @@ def _check_cp_code(value: Any) -> str | None:
     return None
 
 
-def _plan_one(provider: Provider, option: str, value: Any) -> PlannedItem:
+def _planner_of(provider: Provider, option: str) -> Callable[[Any], PlannedItem]:
+    """The provider's method that plans one item of option (looked up once per option, not per item)."""
     if option == "paths":
-        return provider.plan_path(value)
+        return provider.plan_path
     if option == "tags":
-        return provider.plan_tag(value)
+        return provider.plan_tag
     if option == "hosts":
-        return provider.plan_host(value)
-    return provider.plan_cp_code(value)
+        return provider.plan_host
+    return provider.plan_cp_code
 
 
 def _validate(provider: Provider, items: dict[str, list[Any]]) -> list[PlannedItem]:
@@ -108,13 +114,14 @@ def _validate(provider: Provider, items: dict[str, list[Any]]) -> list[PlannedIt
             raise provider.missing_kind(kind, option)
         total += len(values)
         check = {"cp_codes": _check_cp_code, "paths": _check_path}.get(option, _check_common)
+        plan_one = _planner_of(provider, option)
         for value in values:
             reason = check(value)
             if reason:
                 errors.append("%s %s %s" % (word, shown(value), reason))
                 continue
             try:
-                planned.append(_plan_one(provider, option, value))
+                planned.append(plan_one(value))
             except CdnError as exc:
                 errors.append(exc.message)
     if errors:
@@ -136,29 +143,32 @@ def _drop_covered(planned: list[PlannedItem], skipped: list[dict[str, Any]]) -> 
     if not prefixes:
         return planned
     # In sorted order every string that starts with p directly follows p, so a prefix is covered
-    # exactly when it starts with the last prefix kept.
+    # exactly when it starts with the last prefix kept, and that kept prefix is the one that covers it.
     kept: list[str] = []
+    covered: dict[str, str] = {}  # covered prefix -> the kept prefix that covers it
     for prefix in prefixes:
-        if not (kept and prefix.startswith(kept[-1])):
+        if kept and prefix.startswith(kept[-1]):
+            covered[prefix] = kept[-1]
+        else:
             kept.append(prefix)
-    kept_set = set(kept)
-    sent_as: dict[str, str] = {}
-    for item in planned:
-        if item.prefix is not None:
-            sent_as.setdefault(item.prefix, item.path)
+    # How each prefix is named in results: by its first item (built backwards, so the first one wins).
+    sent_as = {item.prefix: item.key for item in reversed(planned) if item.prefix is not None}
     result = []
     for item in planned:
-        if item.prefix is not None and item.prefix in kept_set:
-            result.append(item)
+        if item.prefix is not None:
+            cover = covered.get(item.prefix)
+            if cover is None or item.kind not in ("url", "prefix"):
+                result.append(item)
+            else:
+                skipped.append({"path": item.key, "reason": SKIP_COVERED, "covered_by": sent_as[cover]})
             continue
         if item.kind not in ("url", "prefix"):
             result.append(item)
             continue
-        key = item.path if item.prefix is None else item.prefix
         # Kept prefixes never cover each other, so only the greatest one <= key can cover it.
-        index = bisect.bisect_right(kept, key) - 1
-        if index >= 0 and key.startswith(kept[index]):
-            skipped.append({"path": item.path, "reason": SKIP_COVERED, "covered_by": sent_as[kept[index]]})
+        index = bisect.bisect_right(kept, item.key) - 1
+        if index >= 0 and item.key.startswith(kept[index]):
+            skipped.append({"path": item.key, "reason": SKIP_COVERED, "covered_by": sent_as[kept[index]]})
         else:
             result.append(item)
     return result
