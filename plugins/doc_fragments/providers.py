@@ -12,11 +12,17 @@ options:
       - The CDN whose cache is purged.
       - 'V(5centscdn): 5centsCDN, API V(https://api.5centscdn.com); purges url (100 per request by default), purge all; synchronous
         (done when accepted).'
+      - 'V(akamai): Akamai, API V(https://akab-xxxxxxxxxxxxxxxx-xxxxxxxxxxxxxxxx.purge.akamaiapis.net); purges url (as many
+        as fit in a 50000-byte request body), tag (as many as fit in a 50000-byte request body), cp_code (as many as fit in
+        a 50000-byte request body); no status API (O(wait) waits the provider''s estimate).'
       - 'V(bunny): Bunny, API V(https://api.bunny.net); purges url (1 per request), prefix (1 per request), tag (1 per request),
         purge all; synchronous (done when accepted).'
       - 'V(cloudflare): Cloudflare, API V(https://api.cloudflare.com); purges url (30 per request by default, at most 500),
         prefix (30 per request by default, at most 100), tag (30 per request by default, at most 100), host (30 per request
         by default, at most 100), purge all; synchronous (done when accepted).'
+      - 'V(cloudfront): Amazon CloudFront, API V(https://cloudfront.amazonaws.com); purges url (at most 3000 per request),
+        prefix (at most 15 per request), tag (at most 3000 per request), purge all; status read per id; O(wait_timeout) defaults
+        to 1800, O(poll_interval) to 20.'
       - 'V(fastly): Fastly, API V(https://api.fastly.com); purges url (1 per request), tag (at most 256 per request), purge
         all; synchronous (done when accepted).'
       - 'V(gcore): Gcore, API V(https://api.gcore.com); purges url (at most 100 per request), prefix (at most 10 per request),
@@ -32,8 +38,10 @@ options:
     required: true
     choices:
       - 5centscdn
+      - akamai
       - bunny
       - cloudflare
+      - cloudfront
       - fastly
       - gcore
       - gotipath
@@ -41,7 +49,9 @@ options:
       - imagemash
   url_endpoint:
     description:
-      - Used by bunny, cloudflare, fastly, imagekit only; an error with any other provider.
+      - Used by akamai, bunny, cloudflare, fastly, imagekit only; an error with any other provider.
+      - 'O(provider=akamai): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
+        to it, and absolute URLs in C(paths) must lie under it.'
       - 'O(provider=bunny): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
         to it, and absolute URLs in C(paths) must lie under it.'
       - 'O(provider=cloudflare): The site''s public base URL, for example V(https://www.example.com); relative paths are joined
@@ -53,6 +63,7 @@ options:
     type: str
   api_key:
     description:
+      - Used by 5centscdn, bunny, cloudflare, fastly, gcore, gotipath, imagekit, imagemash only; an error with any other provider.
       - 'O(provider=5centscdn): The API key (header C(X-API-Key)). From E(FIVECENTSCDN_API_KEY) when omitted.'
       - 'O(provider=bunny): The account API key (Account settings > API), sent as C(AccessKey). From E(BUNNYNET_API_KEY) when
         omitted.'
@@ -91,7 +102,8 @@ options:
       - vod
   distribution_id:
     description:
-      - Used by gotipath only; an error with any other provider.
+      - Used by cloudfront, gotipath only; an error with any other provider.
+      - 'O(provider=cloudfront): Required. The distribution id, like V(E2QWRUHAPOMQZL) (uppercase letters and digits).'
       - 'O(provider=gotipath): Required. The CDN distribution UUID.'
     type: str
   client_id:
@@ -128,6 +140,85 @@ options:
       - Used by gcore only; an error with any other provider.
       - 'O(provider=gcore): Required. The CDN resource id, a number (the Gcore Customer Portal lists it under CDN > CDN resources).'
     type: int
+  network:
+    description:
+      - Used by akamai only; an error with any other provider.
+      - 'O(provider=akamai): The Akamai network to purge: V(production) (the default when omitted) or V(staging).'
+    type: str
+    choices:
+      - production
+      - staging
+  edgerc:
+    description:
+      - Used by akamai only; an error with any other provider.
+      - 'O(provider=akamai): The C(.edgerc) file with the API client''s C(host), C(client_token), C(client_secret) and C(access_token);
+        default V(~/.edgerc). Read unless the three tokens are given. O(api_base_url) overrides its C(host). From E(AKAMAI_EDGERC)
+        when omitted.'
+    type: path
+  edgerc_section:
+    description:
+      - Used by akamai only; an error with any other provider.
+      - 'O(provider=akamai): The section of the C(.edgerc) file to read (default V(default)). From E(AKAMAI_EDGERC_SECTION)
+        when omitted.'
+    type: str
+  client_token:
+    description:
+      - Used by akamai only; an error with any other provider.
+      - 'O(provider=akamai): The API client''s client token; with C(client_secret) and C(access_token) instead of an C(.edgerc)
+        file, the host then in O(api_base_url) or E(AKAMAI_HOST). From E(AKAMAI_CLIENT_TOKEN) when omitted.'
+      - Never logged or returned.
+    type: str
+  client_secret:
+    description:
+      - Used by akamai only; an error with any other provider.
+      - 'O(provider=akamai): The API client''s client secret (signs every request; never sent). From E(AKAMAI_CLIENT_SECRET)
+        when omitted.'
+      - Never logged or returned.
+    type: str
+  access_token:
+    description:
+      - Used by akamai only; an error with any other provider.
+      - 'O(provider=akamai): The API client''s access token. From E(AKAMAI_ACCESS_TOKEN) when omitted.'
+      - Never logged or returned.
+    type: str
+  access_key:
+    description:
+      - Used by cloudfront only; an error with any other provider.
+      - 'O(provider=cloudfront): The access key id of an IAM user or role allowed cloudfront:CreateInvalidation, cloudfront:GetInvalidation
+        and cloudfront:ListInvalidations. With none of O(access_key), O(secret_key), O(profile) and no E(AWS_ACCESS_KEY_ID),
+        botocore''s default credential chain is used (config files, SSO, container and instance roles). From E(AWS_ACCESS_KEY_ID)
+        when omitted.'
+      - Never logged or returned.
+    type: str
+    aliases:
+      - aws_access_key_id
+      - aws_access_key
+  secret_key:
+    description:
+      - Used by cloudfront only; an error with any other provider.
+      - 'O(provider=cloudfront): The secret access key that goes with O(access_key). From E(AWS_SECRET_ACCESS_KEY) when omitted.'
+      - Never logged or returned.
+    type: str
+    aliases:
+      - aws_secret_access_key
+      - aws_secret_key
+  session_token:
+    description:
+      - Used by cloudfront only; an error with any other provider.
+      - 'O(provider=cloudfront): The session token of temporary credentials (sent as C(X-Amz-Security-Token)); E(AWS_SECURITY_TOKEN)
+        is what AWX''s Amazon Web Services credential sets. From E(AWS_SESSION_TOKEN) or E(AWS_SECURITY_TOKEN) when omitted.'
+      - Never logged or returned.
+    type: str
+    aliases:
+      - aws_session_token
+  profile:
+    description:
+      - Used by cloudfront only; an error with any other provider.
+      - 'O(provider=cloudfront): A profile of the AWS config files whose credentials are used when no key pair is given. From
+        E(AWS_PROFILE) when omitted.'
+    type: str
+    aliases:
+      - aws_profile
 """
 
     # What cdn_purge can purge, and which providers can purge it.
@@ -137,15 +228,16 @@ options:
     description:
       - 'Files to purge: paths like V(/img/logo.png) (joined to O(url_endpoint) where the provider takes one) or absolute
         URLs.'
-      - 'A trailing V(*) asks for a prefix purge, for providers that have one: V(bunny), V(cloudflare), V(gcore), V(gotipath),
-        V(imagekit), V(imagemash). Paths under a prefix in the same call are dropped.'
+      - 'A trailing V(*) asks for a prefix purge, for providers that have one: V(bunny), V(cloudflare), V(cloudfront), V(gcore),
+        V(gotipath), V(imagekit), V(imagemash). Paths under a prefix in the same call are dropped.'
       - Every path is checked by the provider's own rules before anything is sent (docs/providers.md lists them).
     type: list
     elements: str
     default: []
   tags:
     description:
-      - 'Cache tags (surrogate keys) to purge. Providers: V(bunny), V(cloudflare), V(fastly); an error elsewhere.'
+      - 'Cache tags (surrogate keys) to purge. Providers: V(akamai), V(bunny), V(cloudflare), V(cloudfront), V(fastly); an
+        error elsewhere.'
     type: list
     elements: str
     default: []
@@ -157,20 +249,20 @@ options:
     default: []
   cp_codes:
     description:
-      - 'CP codes whose every object is purged. Providers: none; an error elsewhere.'
+      - 'CP codes whose every object is purged. Providers: V(akamai); an error elsewhere.'
     type: list
     elements: int
     default: []
   purge_all:
     description:
-      - 'Purge the whole zone, service, distribution or resource. Providers: V(5centscdn), V(bunny), V(cloudflare), V(fastly),
-        V(gcore), V(gotipath); an error elsewhere.'
+      - 'Purge the whole zone, service, distribution or resource. Providers: V(5centscdn), V(bunny), V(cloudflare), V(cloudfront),
+        V(fastly), V(gcore), V(gotipath); an error elsewhere.'
       - V(true) with anything else to purge is an error (V(false) beside other items is fine).
     type: bool
     default: false
   soft_purge:
     description:
-      - 'Mark the cache stale instead of deleting it. Providers: V(5centscdn), V(fastly); an error elsewhere.'
+      - 'Mark the cache stale instead of deleting it. Providers: V(5centscdn), V(akamai), V(fastly); an error elsewhere.'
     type: bool
     default: false
   batch_size:

@@ -113,11 +113,14 @@ def credential(name: str, description: str, *env: str, required: bool = True, al
 
 
 class Kind:
-    """A purge kind a provider offers: items per request by default and at most (None: no documented maximum)."""
+    """A purge kind a provider offers: items per request by default and at most (None: no documented maximum).
 
-    def __init__(self, default_batch: int | None = None, max_batch: int | None = None) -> None:
+    limit_words: how requests are cut when it is not by count (the adapter's make_batches does it), for the docs."""
+
+    def __init__(self, default_batch: int | None = None, max_batch: int | None = None, limit_words: str | None = None) -> None:
         self.default_batch = default_batch
         self.max_batch = max_batch
+        self.limit_words = limit_words
 
 
 class PlannedItem:

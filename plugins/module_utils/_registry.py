@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider import Provider
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider_akamai import Akamai
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_bunny import Bunny
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_cloudflare import Cloudflare
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider_cloudfront import CloudFront
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_fastly import Fastly
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_fivecentscdn import FiveCentsCdn
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_gcore import Gcore
@@ -22,7 +24,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider_gotipath impo
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_imagekit import ImageKit
 from ansible_collections.cdnops.cdn.plugins.module_utils._provider_imagemash import ImageMash
 
-ADAPTERS: tuple[type[Provider], ...] = (ImageKit, ImageMash, FiveCentsCdn, Gotipath, Cloudflare, Fastly, Bunny, Gcore)
+ADAPTERS: tuple[type[Provider], ...] = (ImageKit, ImageMash, FiveCentsCdn, Gotipath, Cloudflare, Fastly, Bunny, Gcore, Akamai, CloudFront)
 PROVIDERS: dict[str, type[Provider]] = {adapter.name: adapter for adapter in ADAPTERS}
 
 

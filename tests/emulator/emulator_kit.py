@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import requests
 EMULATOR = Path(__file__).resolve().parent / "cdn_emulator.py"
 TIMEOUT = 10
 LINE_RE = re.compile(r"cdn-emulator listening on (https?)://127\.0\.0\.1:(\d+)")
-PROVIDERS = ("imagekit", "imagemash", "5centscdn", "gotipath", "cloudflare", "fastly", "bunny", "gcore")
+PROVIDERS = ("imagekit", "imagemash", "5centscdn", "gotipath", "cloudflare", "fastly", "bunny", "gcore", "akamai", "cloudfront")
 
 IK_KEY = "private_emulator_imagekit_key"
 IK_ENDPOINT = "https://ik.imagekit.io/demo"
@@ -37,6 +38,12 @@ CF_ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 FY_TOKEN = "emulator_fastly_token"
 FY_SERVICE = "SU1Z0isxPaozGVKXdv0eY"
 FY_HOST = "www.example.com"
+CLOUDFRONT_KEYS = ("AKIAEMULATORCLOUDFRONT", "emulatorCloudFrontSecret/0123456789+abcdefXYZ")
+AK_CREDENTIALS = {
+    "client_token": "akab-emulatorclienttoken-00000000",
+    "client_secret": "EmulatorAkamaiClientSecret0123456789abcdef=",
+    "access_token": "akab-emulatoraccesstoken-00000000",
+}
 
 ERROR_KEYS = {
     "imagekit": {"message", "help"},
@@ -47,6 +54,9 @@ ERROR_KEYS = {
     "fastly": {"msg", "detail"},
     "bunny": {"ErrorKey", "Field", "Message"},
     "gcore": {"message"},
+    "akamai": {"supportId", "title", "httpStatus", "detail", "describedBy"},
+    # XML: the fields of <ErrorResponse><Error>.
+    "cloudfront": {"Type", "Code", "Message"},
 }
 
 
@@ -165,6 +175,38 @@ def fy_post(emu, path, *, token=FY_TOKEN, headers=None, **kwargs):
     return requests.post(emu.url(path), headers=sent, timeout=timeout, **kwargs)
 
 
+def ak_session(secret=AK_CREDENTIALS["client_secret"]):
+    """A requests session signing with EdgeGrid (edgegrid-python), as Akamai's own clients do."""
+    from akamai.edgegrid import EdgeGridAuth  # pylint: disable=import-outside-toplevel
+
+    session = requests.Session()
+    session.auth = EdgeGridAuth(client_token=AK_CREDENTIALS["client_token"], client_secret=secret, access_token=AK_CREDENTIALS["access_token"])
+    return session
+
+
+def ak_purge(emu, objects, path="/ccu/v3/delete/url/production", session=None, **kwargs):
+    timeout = kwargs.pop("timeout", TIMEOUT)
+    return (session or ak_session()).post(emu.url(path), json={"objects": objects}, timeout=timeout, **kwargs)
+
+
+def cloudfront_purge(emu, paths, reference=None, **kwargs):
+    """A CreateInvalidation signed with SigV4 by botocore (a new CallerReference each time unless given)."""
+    from botocore.auth import SigV4Auth  # pylint: disable=import-outside-toplevel
+    from botocore.awsrequest import AWSRequest  # pylint: disable=import-outside-toplevel
+    from botocore.credentials import Credentials  # pylint: disable=import-outside-toplevel
+
+    items = "".join("<Path>%s</Path>" % path for path in paths)
+    body = (
+        '<InvalidationBatch xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Paths><Quantity>%d</Quantity><Items>%s</Items></Paths>'
+        "<CallerReference>%s</CallerReference></InvalidationBatch>" % (len(paths), items, reference or uuid.uuid4().hex)
+    ).encode()
+    url = emu.url("/2020-05-31/distribution/E2QWRUHAPOMQZL/invalidation")
+    signed = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/xml"})
+    SigV4Auth(Credentials(*CLOUDFRONT_KEYS), "cloudfront", "us-east-1").add_auth(signed)
+    timeout = kwargs.pop("timeout", TIMEOUT)
+    return requests.post(url, data=body, headers=dict(signed.headers.items()), timeout=timeout, **kwargs)
+
+
 def valid_purge(emu, provider, **kwargs):
     """One request that each provider accepts, used by the quota and fault tests."""
     if provider == "imagekit":
@@ -180,6 +222,10 @@ def valid_purge(emu, provider, **kwargs):
     if provider == "bunny":
         params = {"url": "https://www.example.com/logo.png", "async": "false"}
         return requests.post(emu.url("/purge"), params=params, headers={"AccessKey": "emulator_bunny_access_key"}, timeout=TIMEOUT)
+    if provider == "cloudfront":
+        return cloudfront_purge(emu, ["/logo.png"], **kwargs)
+    if provider == "akamai":
+        return ak_purge(emu, ["https://www.example.com/logo.png"], **kwargs)
     if provider == "gcore":
         headers = {"Authorization": "APIKey 4242$emulatorgcoretoken0123456789abcdef"}
         return requests.post(emu.url("/cdn/resources/220748/purge"), json={"urls": ["/logo.png"]}, headers=headers, timeout=TIMEOUT)

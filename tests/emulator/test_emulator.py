@@ -157,7 +157,7 @@ def test_providers_endpoint_lists_every_handler_defaults(emulator):
         {"fastly_token_scopes": ["purge_everything"]},
         {"fastly_rate_window": 0},
         {"credentials": {"cloudflare": {"password": "x"}}},
-        {"quota": {"akamai": 1}},
+        {"quota": {"edgecast": 1}},
     ],
 )
 def test_config_checks_provider_keys(emulator, patch):

@@ -1,6 +1,7 @@
 """The emulator's quota and faults (fail_next, random, 429 styles, 5xx, drop, slow) across every provider."""
 
 import time
+import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -20,6 +21,7 @@ from emulator_kit import (
 # --------------------------------------------------------------------------- quota
 
 
+AK_DESCRIBED_BY = "https://techdocs.akamai.com/purge-cache/reference/"
 # Vendors' own rate limits out of the way, so that only the quota refuses (Gcore allows 2 URL purges a minute).
 NO_RATE_LIMITS = {"gcore_rate_limits": {"url": 1000, "pattern": 1000, "all": 1000}}
 QUOTA_BODIES = {
@@ -30,6 +32,7 @@ QUOTA_BODIES = {
     "fastly": {"msg": "Forbidden", "detail": "The purge quota of this account is used up."},
     "bunny": {"ErrorKey": "purge.quota_exceeded", "Field": "", "Message": "The purge quota of this account is used up."},
     "gcore": {"message": "The purge quota of this account is used up."},
+    "akamai": {"title": "Forbidden", "httpStatus": 403, "detail": "The purge quota of this account is used up.", "describedBy": AK_DESCRIBED_BY + "403"},
 }
 
 
@@ -43,6 +46,8 @@ def test_quota_then_reset(emulator, provider):
     if provider == "imagemash":
         assert response.json()["msg"] == "Quota exceeded"
         assert_rl_headers(response)
+    elif provider == "cloudfront":  # XML, as CloudFront answers
+        assert "<Code>AccessDenied</Code><Message>The invalidation quota of this account is used up.</Message>" in response.text
     else:
         assert response.json() == QUOTA_BODIES[provider]
     assert emulator.log()[-1]["accepted"] is False
@@ -113,7 +118,11 @@ def test_fail_next_5xx_not_processed(emulator, provider, kind):
     emulator.config(fail_next=[kind])
     response = valid_purge(emulator, provider)
     assert response.status_code == int(kind)
-    assert set(response.json()) == ERROR_KEYS[provider]
+    if provider == "cloudfront":  # XML: the fields of its ErrorResponse/Error
+        assert response.headers["Content-Type"] == "text/xml"
+        assert {child.tag.rsplit("}", 1)[-1] for child in ET.fromstring(response.content).find("{*}Error")} == ERROR_KEYS[provider]
+    else:
+        assert set(response.json()) == ERROR_KEYS[provider]
     (entry,) = emulator.log()
     assert (entry["fault"], entry["accepted"], entry["purged"], entry["request_id"]) == (kind, False, [], None)
     if provider == "imagemash":

@@ -20,7 +20,7 @@ def fault_reply(module, store, config, fault):
     kind = fault["kind"]
     status = 429 if kind.startswith("429") else int(kind)
     body = module.error_body(status, FAULT_TEXT[status])
-    # A vendor whose errors are not JSON (CloudFront's XML) gives the bytes of its own error document.
+    # A vendor whose errors are not JSON (XML, say) gives the bytes of its own error document.
     reply = Reply(status, raw=body, content_type=getattr(module, "ERROR_CONTENT_TYPE", "text/xml")) if isinstance(body, bytes) else Reply(status, body)
     own_style = getattr(module, "rate_limit_headers", None)
     if status == 429 and own_style is not None:

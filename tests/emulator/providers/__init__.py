@@ -4,6 +4,6 @@ Adding a vendor = its handler module here and one entry in HANDLERS. Handlers ar
 documentation and never import the collection's code (plugins/).
 """
 
-from . import bunny, cloudflare, fastly, fivecentscdn, gcore, gotipath, imagekit, imagemash
+from . import akamai, bunny, cloudflare, cloudfront, fastly, fivecentscdn, gcore, gotipath, imagekit, imagemash
 
-HANDLERS = (imagekit, imagemash, fivecentscdn, gotipath, cloudflare, fastly, bunny, gcore)
+HANDLERS = (imagekit, imagemash, fivecentscdn, gotipath, cloudflare, fastly, bunny, gcore, akamai, cloudfront)

@@ -29,13 +29,15 @@ Each case module defines (names in capitals):
     INVALID_TARGET  [(target option, value, words of the message)]: refused before anything is sent
     requested(entry)  what a logged request asked to purge, as SENT names it, whether or not it was accepted
     logged(name)  how the emulator logs an item that the module's results call name
+    SIGNING_ONLY  credential options that only sign requests and never travel in them (SigV4's secret key, EdgeGrid's
+                  client secret): the security suite does not look for them on the wire (optional; default none)
 The case files know the emulator's defaults (tests/emulator/README.md); the consistency test checks them against
 the emulator and the registry, so neither can drift silently.
 """
 
-from cases import bunny, cloudflare, fastly, fivecentscdn, gcore, gotipath, imagekit, imagemash
+from cases import akamai, bunny, cloudflare, cloudfront, fastly, fivecentscdn, gcore, gotipath, imagekit, imagemash
 
-CASES = {case.NAME: case for case in (imagekit, imagemash, fivecentscdn, gotipath, cloudflare, fastly, bunny, gcore)}
+CASES = {case.NAME: case for case in (imagekit, imagemash, fivecentscdn, gotipath, cloudflare, fastly, bunny, gcore, akamai, cloudfront)}
 for _case in CASES.values():
     # Most providers take a path as given and results name it as sent: a case file says only where that differs.
     if not hasattr(_case, "sent"):
