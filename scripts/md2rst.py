@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GUIDES = ("role", "providers", "troubleshooting", "security")
+GUIDES = ("role", "providers", "troubleshooting", "security", "awx")
 LABEL = "ansible_collections.cdnops.cdn.docsite.%s"
 HEADINGS = {1: ("*", True), 2: ("=", False), 3: ("-", False), 4: ("^", False)}
 INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)")

@@ -189,6 +189,8 @@ class Provider:
     supports_soft_purge: bool = False
     # A rate-limit answer (429) is waited out and the request resent, within wait_timeout, instead of failing.
     waits_out_rate_limits: bool = False
+    # Environment variables read for api_base_url when it is not given (a provider without one common API host).
+    base_url_env: tuple[str, ...] = ()
     # A purge request resent after a lost answer is known not to be acted on twice (CloudFront's CallerReference
     # returns the first invalidation): no maybe_accepted_twice.
     idempotent_purges: bool = False
@@ -223,7 +225,7 @@ class Provider:
 
     @classmethod
     def environment_variables(cls) -> tuple[str, ...]:
-        return tuple(env for option in cls.options for env in option.env)
+        return tuple(env for option in cls.options for env in option.env) + cls.base_url_env
 
     @classmethod
     def max_batch_size(cls) -> int | None:

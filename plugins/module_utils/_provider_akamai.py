@@ -86,6 +86,7 @@ class Akamai(Provider):
     # No common host: each API client has its own, from .edgerc, api_base_url or AKAMAI_HOST. This is its shape, for
     # the docs; it is never sent to: credential_values() always sets the client's own host or fails.
     default_api_base_url = "https://akab-xxxxxxxxxxxxxxxx-xxxxxxxxxxxxxxxx.purge.akamaiapis.net"
+    base_url_env = ("AKAMAI_HOST",)
     options = (
         Option(
             "network",
@@ -168,7 +169,7 @@ class Akamai(Provider):
         if given or (not from_file and any(tokens.values())):
             values = self._tokens(tokens)
             if self.params.get("api_base_url") is None:
-                host = os.environ.get("AKAMAI_HOST")
+                host = next((os.environ[name] for name in self.base_url_env if os.environ.get(name)), None)
                 if not host:
                     raise CdnError(
                         "option api_base_url is required for provider akamai with client_token, client_secret and access_token: the API "
