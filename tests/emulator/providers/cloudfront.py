@@ -134,7 +134,7 @@ class State:
                 )
             if not call.use_quota():
                 return None, False, error(403, "AccessDenied", "The invalidation quota of this account is used up.")
-            record = {"id": "I" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(13)), "paths": list(paths)}
+            record = {"id": "I" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _position in range(13)), "paths": list(paths)}
             record.update(reference=reference, created=now, done=False)
             records.append(record)
             return record, False, None
@@ -345,7 +345,8 @@ def list_all(call):
         records = records[ids.index(marker) + 1 :] if marker in ids else []
     page, more = records[: int(size)], len(records) > int(size)
     items = "".join(
-        f"<InvalidationSummary><Id>{record['id']}</Id><CreateTime>{now_text(record['created'])}</CreateTime><Status>{record['status']}</Status></InvalidationSummary>"
+        f"<InvalidationSummary><Id>{record['id']}</Id><CreateTime>{now_text(record['created'])}</CreateTime>"
+        f"<Status>{record['status']}</Status></InvalidationSummary>"
         for record in page
     )
     next_marker = f"<NextMarker>{page[-1]['id']}</NextMarker>" if more else ""
