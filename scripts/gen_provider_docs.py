@@ -103,6 +103,8 @@ def provider_doc():
             status = "no status API (O(wait) waits the provider's estimate)"
         else:
             status = "status read " + STATUS_WORDS[adapter.status_model]
+        if adapter.status_model == STATUS_LIST or adapter.lists_recent_purges:
+            status += "; M(cdnops.cdn.cdn_purge_status) without ids lists its recent purge requests"
         extra = ""
         if adapter.default_wait_timeout != 300 or adapter.default_poll_interval != 2.0:
             extra = "; O(wait_timeout) defaults to %d, O(poll_interval) to %g" % (adapter.default_wait_timeout, adapter.default_poll_interval)

@@ -21,8 +21,8 @@ options:
         prefix (30 per request by default, at most 100), tag (30 per request by default, at most 100), host (30 per request
         by default, at most 100), purge all; synchronous (done when accepted).'
       - 'V(cloudfront): Amazon CloudFront, API V(https://cloudfront.amazonaws.com); purges url (at most 3000 per request),
-        prefix (at most 15 per request), tag (at most 3000 per request), purge all; status read per id; O(wait_timeout) defaults
-        to 1800, O(poll_interval) to 20.'
+        prefix (at most 15 per request), tag (at most 3000 per request), purge all; status read per id; M(cdnops.cdn.cdn_purge_status)
+        without ids lists its recent purge requests; O(wait_timeout) defaults to 1800, O(poll_interval) to 20.'
       - 'V(fastly): Fastly, API V(https://api.fastly.com); purges url (1 per request), tag (at most 256 per request), purge
         all; synchronous (done when accepted).'
       - 'V(gcore): Gcore, API V(https://api.gcore.com); purges url (at most 100 per request), prefix (at most 10 per request),
@@ -32,7 +32,7 @@ options:
       - 'V(imagekit): ImageKit, API V(https://api.imagekit.io); purges url (1 per request), prefix (1 per request); status
         read per id.'
       - 'V(imagemash): ImageMash, API V(https://api.imagemash.io); purges prefix (100 per request by default); status read
-        from a purge list.'
+        from a purge list; M(cdnops.cdn.cdn_purge_status) without ids lists its recent purge requests.'
       - O(wait_timeout) defaults to 300 and O(poll_interval) to 2 unless said above.
     type: str
     required: true
@@ -152,7 +152,7 @@ options:
     description:
       - Used by akamai only; an error with any other provider.
       - 'O(provider=akamai): The C(.edgerc) file with the API client''s C(host), C(client_token), C(client_secret) and C(access_token);
-        default V(~/.edgerc). Read unless the three tokens are given. O(api_base_url) overrides its C(host). From E(AKAMAI_EDGERC)
+        default V(~/.edgerc). Read unless the three tokens are given. C(api_base_url) overrides its C(host). From E(AKAMAI_EDGERC)
         when omitted.'
     type: path
   edgerc_section:
@@ -165,7 +165,7 @@ options:
     description:
       - Used by akamai only; an error with any other provider.
       - 'O(provider=akamai): The API client''s client token; with C(client_secret) and C(access_token) instead of an C(.edgerc)
-        file, the host then in O(api_base_url) or E(AKAMAI_HOST). From E(AKAMAI_CLIENT_TOKEN) when omitted.'
+        file, the host then in C(api_base_url) or E(AKAMAI_HOST). From E(AKAMAI_CLIENT_TOKEN) when omitted.'
       - Never logged or returned.
     type: str
   client_secret:
@@ -185,7 +185,7 @@ options:
     description:
       - Used by cloudfront only; an error with any other provider.
       - 'O(provider=cloudfront): The access key id of an IAM user or role allowed cloudfront:CreateInvalidation, cloudfront:GetInvalidation
-        and cloudfront:ListInvalidations. With none of O(access_key), O(secret_key), O(profile) and no E(AWS_ACCESS_KEY_ID),
+        and cloudfront:ListInvalidations. With none of C(access_key), C(secret_key), C(profile) and no E(AWS_ACCESS_KEY_ID),
         botocore''s default credential chain is used (config files, SSO, container and instance roles). From E(AWS_ACCESS_KEY_ID)
         when omitted.'
       - Never logged or returned.
@@ -196,7 +196,7 @@ options:
   secret_key:
     description:
       - Used by cloudfront only; an error with any other provider.
-      - 'O(provider=cloudfront): The secret access key that goes with O(access_key). From E(AWS_SECRET_ACCESS_KEY) when omitted.'
+      - 'O(provider=cloudfront): The secret access key that goes with C(access_key). From E(AWS_SECRET_ACCESS_KEY) when omitted.'
       - Never logged or returned.
     type: str
     aliases:

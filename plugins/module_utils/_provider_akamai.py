@@ -97,7 +97,7 @@ class Akamai(Provider):
         Option(
             "edgerc",
             "The C(.edgerc) file with the API client's C(host), C(client_token), C(client_secret) and C(access_token); "
-            "default V(~/.edgerc). Read unless the three tokens are given. O(api_base_url) overrides its C(host).",
+            "default V(~/.edgerc). Read unless the three tokens are given. C(api_base_url) overrides its C(host).",
             type="path",
             env=("AKAMAI_EDGERC",),
         ),
@@ -110,7 +110,7 @@ class Akamai(Provider):
         credential(
             "client_token",
             "The API client's client token; with C(client_secret) and C(access_token) instead of an C(.edgerc) file, the "
-            "host then in O(api_base_url) or E(AKAMAI_HOST).",
+            "host then in C(api_base_url) or E(AKAMAI_HOST).",
             "AKAMAI_CLIENT_TOKEN",
         ),
         credential("client_secret", "The API client's client secret (signs every request; never sent).", "AKAMAI_CLIENT_SECRET"),

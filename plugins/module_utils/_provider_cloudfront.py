@@ -86,13 +86,13 @@ STATUS_WORDS = {"inprogress": PENDING, "completed": COMPLETED}
 ACCESS_KEY = credential(
     "access_key",
     "The access key id of an IAM user or role allowed cloudfront:CreateInvalidation, cloudfront:GetInvalidation and "
-    "cloudfront:ListInvalidations. With none of O(access_key), O(secret_key), O(profile) and no E(AWS_ACCESS_KEY_ID), botocore's "
+    "cloudfront:ListInvalidations. With none of C(access_key), C(secret_key), C(profile) and no E(AWS_ACCESS_KEY_ID), botocore's "
     "default credential chain is used (config files, SSO, container and instance roles).",
     "AWS_ACCESS_KEY_ID",
     aliases=("aws_access_key_id", "aws_access_key"),
 )
 SECRET_KEY = credential(
-    "secret_key", "The secret access key that goes with O(access_key).", "AWS_SECRET_ACCESS_KEY", aliases=("aws_secret_access_key", "aws_secret_key")
+    "secret_key", "The secret access key that goes with C(access_key).", "AWS_SECRET_ACCESS_KEY", aliases=("aws_secret_access_key", "aws_secret_key")
 )
 SESSION_TOKEN = credential(
     "session_token",

@@ -10,9 +10,10 @@ description:
   - Reads the status of the purge requests that M(cdnops.cdn.cdn_purge) returned, and with O(wait=true) polls until
     every one is C(Completed).
   - Providers with a status per id have each id read with its own request (concurrently, at most 8 at once); for
-    providers with a purge list (ImageMash), one list answers for every id, and without ids the module lists the
-    account's purge requests.
-  - Providers that purge synchronously have no status API; the module fails with a message that says so.
+    providers with a purge list, one list answers for every id. Without ids, providers that can list their purge
+    requests list them (O(provider) says which).
+  - Providers without a purge status API (those that purge synchronously, and those whose O(cdnops.cdn.cdn_purge#module:wait)
+    waits the provider's estimate) make the module fail with a message that says so.
   - Never changes anything.
 author:
   - cdnops engineers (@cdnops)
@@ -35,8 +36,8 @@ options:
   request_ids:
     description:
       - Several request ids, for example RV(cdnops.cdn.cdn_purge#module:request_ids).
-      - With neither O(request_id) nor O(request_ids), O(provider=imagemash) lists every purge request of the account;
-        other providers fail.
+      - With neither O(request_id) nor O(request_ids), a provider that can list its purge requests lists them (the
+        account's purge list, or a distribution's recent invalidations; O(provider) says which); other providers fail.
     type: list
     elements: str
 seealso:
@@ -92,9 +93,9 @@ statuses:
   sample: [{request_id: I26JPCNTSVM8DB, status: Pending, provider_status: InProgress}]
 purges:
   description:
-    - O(provider=imagemash) only. The purge requests asked for (every one of the account without ids), with
-      C(request_id), C(created_at), C(status) and C(paths).
-  returned: when provider is imagemash
+    - Providers that list their purge requests. The purge requests asked for (every one listed without ids), with
+      C(request_id), C(created_at), C(status) and C(paths) (null where the listing carries no paths).
+  returned: when the provider's purge list was read
   type: list
   elements: dict
   sample: [{request_id: I26JPCNTSVM8DB, created_at: "2022-09-22T14:25:30.995Z", status: Pending, paths: [/img/big/my_]}]
