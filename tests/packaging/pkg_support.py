@@ -20,13 +20,25 @@ def galaxy_metadata():
 
 def clean_env(**extra):
     """The environment minus anything that could point Ansible or Python at the source tree."""
-    dropped = ("ANSIBLE_", "PYTHON", "VIRTUAL_ENV", "IMAGEKIT_", "IMAGEMASH_", "FIVECENTSCDN_", "GOTIPATH_")
-    # Every provider's credential variables, by the prefixes of the case files' ENV (AWS_ covers AWS_PROFILE too).
-    dropped += environment_prefixes()
+    # And every provider's credential variables, by the prefixes of the case files' ENV (AWS_ covers AWS_PROFILE too).
+    dropped = ("ANSIBLE_", "PYTHON", "VIRTUAL_ENV", *environment_prefixes())
     env = {name: value for name, value in os.environ.items() if not name.startswith(dropped)}
     env.update(ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + env.get("PATH", ""))
     env.update(extra)
     return env
+
+
+def isolated_env(collections, tmp_path, **extra):
+    """clean_env where Ansible sees only the collections under `collections`, with its own home and temp, and a
+    HOME of its own (no ~/.aws or ~/.edgerc of the machine: only what the test gives)."""
+    return clean_env(
+        ANSIBLE_COLLECTIONS_PATH=str(collections),
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        HOME=str(tmp_path / "home"),
+        **extra,
+    )
 
 
 def run(command, cwd, env=None, timeout=300, stdin=None):

@@ -19,7 +19,7 @@ import sys
 import pytest
 import yaml
 from cases import CASES
-from pkg_support import BIN, clean_env, credential_types, render_injectors, run, tool
+from pkg_support import BIN, clean_env, credential_types, isolated_env, render_injectors, run, tool
 
 # Runs in the runner's interpreter: the job spec comes on stdin (credentials never on a command line).
 RUNNER = r"""
@@ -186,15 +186,8 @@ def purge_with_the_installed_collection(installed, tmp_path, task, envvars):
     playbook.write_text(yaml.safe_dump([play]), encoding="utf-8")
     inventory = tmp_path / "inventory.ini"
     inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable, encoding="utf-8")
-    env = clean_env(
-        ANSIBLE_COLLECTIONS_PATH=str(installed),
-        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        # No ~/.aws or ~/.edgerc of the machine: only what the credential injects.
-        HOME=str(tmp_path / "home"),
-        **envvars,
-    )
+    # No ~/.aws or ~/.edgerc of the machine: only what the credential injects.
+    env = isolated_env(installed, tmp_path, **envvars)
     return run([BIN / "ansible-playbook", "-i", inventory, playbook], cwd=tmp_path, env=env, timeout=120)
 
 

@@ -71,32 +71,15 @@ def ee_python_lines():
     return lines
 
 
-def test_collection_declares_its_dependencies():
-    meta = yaml.safe_load((ROOT / "meta" / "execution-environment.yml").read_text(encoding="utf-8"))
-    assert meta["version"] == 1
-    assert meta["dependencies"] == {"python": EE_PYTHON, "system": "bindep.txt"}
-    assert any(line.startswith("requests") for line in requirement_lines(ROOT / "requirements.txt"))
-    assert requirement_lines(ROOT / "bindep.txt"), "bindep.txt lists no package"
-    # An image serves every provider: all of requirements.txt, and every provider's optional library.
-    libraries = optional_libraries()
-    assert {"cloudfront", "akamai"} <= set(libraries), libraries
-    python = ee_python_lines()
-    assert set(requirement_lines(ROOT / "requirements.txt")) <= set(python), python
-    assert set(libraries.values()) <= set(python), "%s must install %s" % (EE_PYTHON, sorted(set(libraries.values()) - set(python)))
-
-
-def test_builder_context_installs_and_introspects_the_collection(builder, tarball, tmp_path):
+def ee_definition(tarball, tmp_path, base_image, python=None):
+    """An execution-environment definition (format 3) that installs the built tarball, written next to a copy of it."""
     shutil.copy(tarball, tmp_path / tarball.name)
+    interpreter = "  python_interpreter:\n    package_system: %s\n    python_path: %s\n" % (Path(python).name, python) if python else ""
     definition = tmp_path / "execution-environment.yml"
     definition.write_text(
-        textwrap.dedent(
+        "---\nversion: 3\nimages:\n  base_image:\n    name: %s\ndependencies:\n%s" % (base_image, interpreter)
+        + textwrap.dedent(
             """\
-            ---
-            version: 3
-            images:
-              base_image:
-                name: registry.example.invalid/ee-minimal-rhel9:latest
-            dependencies:
               ansible_core:
                 package_pip: ansible-core>=2.16
               ansible_runner:
@@ -112,6 +95,25 @@ def test_builder_context_installs_and_introspects_the_collection(builder, tarbal
         ).format(tarball=tarball.name),
         encoding="utf-8",
     )
+    return definition
+
+
+def test_collection_declares_its_dependencies():
+    meta = yaml.safe_load((ROOT / "meta" / "execution-environment.yml").read_text(encoding="utf-8"))
+    assert meta["version"] == 1
+    assert meta["dependencies"] == {"python": EE_PYTHON, "system": "bindep.txt"}
+    assert any(line.startswith("requests") for line in requirement_lines(ROOT / "requirements.txt"))
+    assert requirement_lines(ROOT / "bindep.txt"), "bindep.txt lists no package"
+    # An image serves every provider: all of requirements.txt, and every provider's optional library.
+    libraries = optional_libraries()
+    assert {"cloudfront", "akamai"} <= set(libraries), libraries
+    python = ee_python_lines()
+    assert set(requirement_lines(ROOT / "requirements.txt")) <= set(python), python
+    assert set(libraries.values()) <= set(python), "%s must install %s" % (EE_PYTHON, sorted(set(libraries.values()) - set(python)))
+
+
+def test_builder_context_installs_and_introspects_the_collection(builder, tarball, tmp_path):
+    definition = ee_definition(tarball, tmp_path, "registry.example.invalid/ee-minimal-rhel9:latest")
     context = tmp_path / "context"
     run([builder, "create", "--file", definition, "--context", context, "--output-filename", "Containerfile"], cwd=tmp_path)
 
@@ -163,35 +165,7 @@ def test_builder_builds_an_image_with_every_provider_library(builder, tarball, t
         pytest.skip(
             "no container engine (podman or docker) runs on this machine: the image is not built; the build context and its introspection are tested above"
         )
-    shutil.copy(tarball, tmp_path / tarball.name)
-    definition = tmp_path / "execution-environment.yml"
-    definition.write_text(
-        textwrap.dedent(
-            """\
-            ---
-            version: 3
-            images:
-              base_image:
-                name: quay.io/centos/centos:stream9
-            dependencies:
-              python_interpreter:
-                package_system: python3.11
-                python_path: /usr/bin/python3.11
-              ansible_core:
-                package_pip: ansible-core>=2.16
-              ansible_runner:
-                package_pip: ansible-runner
-              galaxy:
-                collections:
-                  - name: collections/{tarball}
-                    type: file
-            additional_build_files:
-              - src: {tarball}
-                dest: collections
-            """
-        ).format(tarball=tarball.name),
-        encoding="utf-8",
-    )
+    definition = ee_definition(tarball, tmp_path, "quay.io/centos/centos:stream9", python="/usr/bin/python3.11")
     tag = "localhost/cdnops-cdn-ee-test:latest"
     run([builder, "build", "--container-runtime", engine, "--file", definition, "--context", tmp_path / "context", "--tag", tag], cwd=tmp_path, timeout=1800)
     check = "import botocore, akamai.edgegrid, requests, ansible_runner; print('ok')"

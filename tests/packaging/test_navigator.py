@@ -10,7 +10,7 @@ import sys
 
 import yaml
 from cases import CASES
-from pkg_support import clean_env, run, tool
+from pkg_support import isolated_env, run, tool
 
 PROVIDERS = ("imagekit", "cloudflare")
 
@@ -35,14 +35,7 @@ def test_navigator_runs_the_purge_playbook(installed, emulator, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     log = tmp_path / "navigator.log"
-    env = clean_env(
-        ANSIBLE_COLLECTIONS_PATH=str(installed),
-        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        HOME=str(tmp_path / "home"),
-        **credentials,
-    )
+    env = isolated_env(installed, tmp_path, **credentials)
     # fmt: off
     command = [
         tool("ansible-navigator"), "run", playbook,
