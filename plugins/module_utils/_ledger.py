@@ -13,15 +13,7 @@ The runner (check mode only calls ledger.accepted(scope), which locks nothing an
         run.accepted                             # {item key: request_id or None}, read once the scope is held
         run.record(purge_request)                # as each request is accepted, from any thread; CdnError if it cannot
 
-Format 2, JSON lines (TIME "YYYY-MM-DDTHH:MM:SSZ", UTC; ID the first 16 hex digits of SHA-256(scope)):
-    {"cdn_purge_ledger":2,"compacted":TIME,"size":BYTES,"oldest":TIME}     first line
-    {"scope":ID,"declare":[provider,target,key,account,api_base_url]}       what an ID stands for
-    {"scope":ID,"request_id":ID|null,"paths":[item key,...],"time":TIME}    an accepted purge request, appended
-    {"scope":ID,"requests":[[ID|null,[item key,...]],...],"time":TIME}      a scope's requests of a day, compacted
-"maybe_accepted_twice":true (or true as a pair's third item) marks a request sent again after a lost answer; a
-purge_all has the item key PURGE_ALL. A record is appended by one write(), then fdatasync, as soon as the provider
-accepts the request, so a run killed at any moment loses at most the requests in flight. Bytes after the last newline
-are a torn record of a killed writer: readers ignore them, the next writer cuts them off. Other bad lines are errors.
+The file format (JSON lines; format 1 still read) is in _ledger_format.py.
 
 Locks: POSIX record locks on <ledger>.lock beside the ledger (links resolved, so links to one ledger share it), opened
 with O_NOFOLLOW, dropped by the kernel when a process dies (never stale). Byte 0: one append. Byte 1 + (ID mod 2**60):
@@ -34,17 +26,11 @@ one, or holds records older than PRUNE_DAYS + 1 (pruning rewrites at most daily)
 the day) dropped, keys recorded again later dropped from earlier records, a scope's requests of a day merged. Built
 without the lock into a temp file beside the link-resolved target; under the append lock what was appended meanwhile
 is added, fsync, os.replace (a link stays a link).
-
-Format 1 ({"version": 1, "entries": {...}}) is still read. Its entries predate account and API in the scope: one with
-a target counts for every scope of its provider, target and key; one with an empty target could be any account's and
-counts for none (a rerun purges again rather than skip what another account purged). The first record migrates the
-file: each entry becomes records of the scope [provider, target, key] dated by "updated", pruned like any record.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import errno
 import fcntl
 import hashlib
@@ -59,37 +45,31 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError
+from ansible_collections.cdnops.cdn.plugins.module_utils._ledger_format import (
+    MAGIC,
+    PRUNE_DAYS,
+    VERSION,
+    Journal,
+    compacted,
+    id_of_scope,
+    is_journal,
+    line,
+    parse,
+    timestamp,
+)
 
 DEFAULT_LEDGER = "~/.ansible/cdn_purge/ledger.json"
-VERSION = 2
 # The key a purge_all is recorded under, so a rerun with the same key sends nothing.
 PURGE_ALL = "<purge_all>"
-PRUNE_DAYS = 90
 COMPACT_MIN_BYTES = 1 << 20
 DEFAULT_LOCK_TIMEOUT = 60.0
 FINGERPRINT_KEY = b"cdnops.cdn idempotency ledger account fingerprint v1"
-_MAGIC = "cdn_purge_ledger"
-_HEADER = b'{"%s":' % _MAGIC.encode()  # how format 2 starts
 _SYNC = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
-_Request = tuple[Any, list[str], bool]  # (request_id, item keys, maybe_accepted_twice)
 
 
 def account_fingerprint(secrets: tuple[str, ...]) -> str:
     """16 hex digits of HMAC-SHA256(FINGERPRINT_KEY, JSON list of the credentials): names an account, never reveals it."""
     return hmac.new(FINGERPRINT_KEY, json.dumps(list(secrets)).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
-
-
-def _scope_id(scope: str) -> str:
-    return hashlib.sha256(scope.encode("utf-8")).hexdigest()[:16]
-
-
-def _time(days_ago: float = 0, moment: datetime.datetime | None = None) -> str:
-    moment = (moment or datetime.datetime.now(datetime.timezone.utc)) - datetime.timedelta(days=days_ago)
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _line(item: dict[str, Any]) -> bytes:
-    return (json.dumps(item, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _identity(fd: int) -> tuple[int, int]:
@@ -103,29 +83,6 @@ def _sync_directory(directory: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _is_journal(data: bytes) -> bool:
-    """Whether data starts with the first line of format 2 (or with the torn start of one)."""
-    try:
-        header = json.loads(data.split(b"\n", 1)[0])
-    except ValueError:
-        return data.startswith(_HEADER[: len(data)])
-    return isinstance(header, dict) and _MAGIC in header
-
-
-def _requests(item: dict[str, Any]) -> list[_Request] | None:
-    """The requests of a format 2 record (appended or compacted); None when it is not one."""
-    pairs = item.get("requests", [[item.get("request_id"), item.get("paths"), item.get("maybe_accepted_twice", False)]])
-    found: list[_Request] = []
-    for pair in pairs if isinstance(item.get("time"), str) and isinstance(pairs, list) else [None]:
-        request_id, keys, twice = (pair + [False])[:3] if isinstance(pair, list) and len(pair) in (2, 3) else (0, None, None)
-        if not (isinstance(request_id, (str, type(None))) and isinstance(keys, list) and keys and isinstance(twice, bool)):
-            return None
-        if not all(isinstance(key, str) for key in keys):
-            return None
-        found.append((request_id, keys, twice))
-    return found
 
 
 class _LockFile:
@@ -165,15 +122,6 @@ def _unreserve(changed: threading.Condition, lock: _LockFile, offset: int) -> No
         changed.notify_all()
 
 
-class _Journal:
-    """What a read found: (scope ID, time, requests) of the records (all, or the wanted scopes'), the declared scopes."""
-
-    def __init__(self) -> None:
-        self.header: dict[str, Any] = {}
-        self.records: list[tuple[str, str, list[_Request]]] = []
-        self.declared: dict[str, list[str]] = {}
-
-
 class Ledger:
     def __init__(self, path: str | None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = os.path.abspath(os.path.expanduser(path or DEFAULT_LEDGER))
@@ -205,65 +153,13 @@ class Ledger:
         except OSError as exc:
             raise self._error("cannot be read (%s)" % exc.strerror, "fix its permissions or move it away") from None
 
-    def _parse(self, data: bytes | None, wanted: tuple[bytes, ...] | None = None) -> _Journal:
-        """Format 2 (every line, or those naming a wanted scope ID) or format 1; CdnError when neither."""
-        journal = _Journal()
-        if not data or not data.strip():
-            return journal
-        if not _is_journal(data):
-            return self._parse_v1(data, journal)
-        for number, line in enumerate(data[: data.rfind(b"\n") + 1].split(b"\n")[:-1], 1):  # after the last newline: torn
-            if number > 1 and (not any(scope_id in line for scope_id in wanted) if wanted is not None else not line.strip()):
-                continue
-            try:
-                item = json.loads(line)
-            except ValueError:
-                item = None
-            scoped = number > 1 and isinstance(item, dict) and isinstance(item.get("scope"), str)
-            if number == 1 and isinstance(item, dict) and isinstance(item.get(_MAGIC), int):
-                journal.header = item
-                if item[_MAGIC] > VERSION:
-                    raise self._error("was written by a newer cdnops.cdn (format %s)" % item[_MAGIC], "upgrade the collection or use another file")
-            elif scoped and "declare" not in item and (requests := _requests(item)) is not None:
-                journal.records.append((item["scope"], item["time"], requests))
-            elif scoped and isinstance(item.get("declare"), list) and len(item["declare"]) in (3, 5) and all(isinstance(part, str) for part in item["declare"]):
-                journal.declared[item["scope"]] = item["declare"]
-            else:
-                raise self._error("has a malformed line %d (not a record of a cdn_purge ledger)" % number)
-        return journal
-
-    def _parse_v1(self, data: bytes, journal: _Journal) -> _Journal:
-        try:
-            document = json.loads(data)
-        except ValueError as exc:
-            raise self._error("cannot be read as a ledger (%s)" % exc) from None
-        entries = document.get("entries") if isinstance(document, dict) and document.get("version", 1) == 1 else None
-        if not isinstance(entries, dict):
-            raise self._error("is not a cdn_purge ledger", "move it away")
-        for entry in entries.values():
-            entry = entry if isinstance(entry, dict) else {}
-            fields: list[Any] = [entry.get(name) for name in ("provider", "target", "idempotency_key")]
-            paths, updated = entry.get("paths"), entry.get("updated", "")
-            if not (all(isinstance(field, str) for field in fields + [updated]) and isinstance(paths, dict)) or not all(
-                isinstance(value, (str, type(None))) for value in paths.values()
-            ):
-                raise self._error("is a version 1 ledger with a malformed entry")
-            if fields[1]:  # with an empty target it could be any account's: it counts for no scope
-                try:
-                    when = _time(0, datetime.datetime.fromisoformat(updated))
-                except ValueError:
-                    when = _time()
-                journal.declared[_scope_id(json.dumps(fields))] = fields
-                by_request: dict[str | None, list[str]] = {}
-                for path, request_id in paths.items():
-                    by_request.setdefault(request_id, []).append(path)
-                journal.records.append((_scope_id(json.dumps(fields)), when, [(request_id, keys, False) for request_id, keys in by_request.items()]))
-        return journal
+    def _parse(self, data: bytes | None, wanted: tuple[bytes, ...] | None = None) -> Journal:
+        return parse(data, self._error, wanted)
 
     def _read_scope(self, target: str, scope: str) -> tuple[dict[str, Any], tuple[int, int] | None, bool]:
         """({item key: request_id} accepted under scope, the file read, whether it declares scope)."""
         parts = json.loads(scope)
-        ids = (_scope_id(scope),) + ((_scope_id(json.dumps(parts[:3])),) if parts[1] else ())  # format 1 entries count
+        ids = (id_of_scope(scope),) + ((id_of_scope(json.dumps(parts[:3])),) if parts[1] else ())  # format 1 entries count
         data, identity = self._load(target)
         journal = self._parse(data, tuple(scope_id.encode() for scope_id in ids))
         accepted: dict[str, Any] = {}
@@ -373,7 +269,7 @@ class Ledger:
     @contextlib.contextmanager
     def reserve(self, scope: str) -> Iterator[Reservation]:
         """Hold scope for one run (waiting at most lock_timeout while another run holds it); yield its Reservation."""
-        offset, deadline, changed = 1 + int(_scope_id(scope), 16) % (1 << 60), time.monotonic() + self.lock_timeout, _CHANGED
+        offset, deadline, changed = 1 + int(id_of_scope(scope), 16) % (1 << 60), time.monotonic() + self.lock_timeout, _CHANGED
         with contextlib.ExitStack() as undo:  # undone last to first
             lock = cast(_LockFile, self._open_lock(self._make_directory(), create=True))  # create: never None
             undo.callback(_close_lock, lock)
@@ -389,33 +285,17 @@ class Ledger:
             yield run
 
     # --- compaction --------------------------------------------------------------------------------------------------
-    def _compacted(self, data: bytes) -> bytes:
-        journal, cutoff, seen = self._parse(data), _time(PRUNE_DAYS), set[tuple[str, str]]()
-        days: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}  # (scope ID, day) -> (latest time, requests)
-        for scope_id, when, requests in reversed(journal.records):
-            for request_id, keys, twice in reversed(requests) if when >= cutoff else ():
-                fresh = [key for key in keys if (scope_id, key) not in seen]
-                seen.update((scope_id, key) for key in fresh)
-                if fresh:
-                    days.setdefault((scope_id, when[:10]), (when, []))[1].append([request_id, fresh] + [True] * twice)
-        scopes = {scope_id for scope_id, _day in days}
-        lines = [_line({"scope": scope_id, "declare": parts}) for scope_id, parts in journal.declared.items() if scope_id in scopes]
-        for (scope_id, _day), (when, pairs) in sorted(days.items(), key=lambda day: day[1][0]):
-            lines.append(_line({"scope": scope_id, "requests": pairs[::-1], "time": when}))
-        oldest = min((when for when, _requests in days.values()), default=_time())
-        return _line({_MAGIC: VERSION, "compacted": _time(), "size": sum(map(len, lines)), "oldest": oldest}) + b"".join(lines)
-
     def _compact(self, target: str, lock: _LockFile | None = None) -> None:
         """Rewrite target compacted: under the append lock the caller holds, or (given lock) taking it only to finish."""
         data, identity = self._load(target)
-        data = data[: data.rfind(b"\n") + 1] if data and _is_journal(data) else data
+        data = data[: data.rfind(b"\n") + 1] if data and is_journal(data) else data
         if not data:
             return
         handle, temporary = tempfile.mkstemp(prefix=".ledger-", suffix=".tmp", dir=os.path.dirname(target))
         replaced = False
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(self._compacted(data))
+                out.write(compacted(data, self._error))
                 out.flush()
                 os.fsync(out.fileno())
                 with self._append_lock(lock) if lock is not None else contextlib.nullcontext():
@@ -440,15 +320,15 @@ class Ledger:
         with open(target, "rb") as handle:
             size, header = os.fstat(handle.fileno()).st_size, self._parse(handle.readline()).header
         oldest = header.get("oldest")
-        return size > max(COMPACT_MIN_BYTES, 2 * int(header.get("size") or 0)) or isinstance(oldest, str) and oldest < _time(PRUNE_DAYS + 1)
+        return size > max(COMPACT_MIN_BYTES, 2 * int(header.get("size") or 0)) or isinstance(oldest, str) and oldest < timestamp(PRUNE_DAYS + 1)
 
 
 class Reservation:
     """One run's hold on a scope: what was accepted before it (accepted), and record() for what it gets accepted."""
 
     def __init__(self, ledger: Ledger, target: str, lock: _LockFile, scope: str) -> None:
-        self.ledger, self.target, self.lock, self.scope_id = ledger, target, lock, _scope_id(scope)
-        self.declaration = _line({"scope": self.scope_id, "declare": json.loads(scope)})
+        self.ledger, self.target, self.lock, self.scope_id = ledger, target, lock, id_of_scope(scope)
+        self.declaration = line({"scope": self.scope_id, "declare": json.loads(scope)})
         self.accepted, identity, declared = ledger._read_scope(target, scope)
         self.declared_in = identity if declared else None  # the file known to declare the scope
         self.fds: list[int] = []  # closed at the end only, so that a thread may still sync one
@@ -457,12 +337,12 @@ class Reservation:
     def record(self, purge_request: dict[str, Any]) -> None:
         """Append one accepted request ({"request_id", "paths": [item keys], "maybe_accepted_twice"}); thread-safe."""
         keys, request_id = [str(key) for key in purge_request.get("paths") or [PURGE_ALL]], purge_request.get("request_id")
-        item: dict[str, Any] = {"scope": self.scope_id, "request_id": None if request_id is None else str(request_id), "paths": keys, "time": _time()}
+        item: dict[str, Any] = {"scope": self.scope_id, "request_id": None if request_id is None else str(request_id), "paths": keys, "time": timestamp()}
         if purge_request.get("maybe_accepted_twice"):
             item["maybe_accepted_twice"] = True
         try:
             with self.ledger._append_lock(self.lock):
-                fd = self._append(_line(item))
+                fd = self._append(line(item))
             _SYNC(fd)
         except (CdnError, OSError) as exc:
             reason = str(exc) if isinstance(exc, CdnError) else str(self.ledger._error("cannot be written (%s)" % (exc.strerror or exc), "fix it"))
@@ -482,7 +362,7 @@ class Reservation:
         if self.declared_in != identity:
             data = self.declaration + data
         if size == 0:
-            data = _line({_MAGIC: VERSION, "compacted": _time(), "size": 0, "oldest": _time()}) + data
+            data = line({MAGIC: VERSION, "compacted": timestamp(), "size": 0, "oldest": timestamp()}) + data
         try:
             view = memoryview(data)
             while view:
@@ -504,7 +384,7 @@ class Reservation:
         if now is not None and now.st_size:
             with open(self.target, "rb") as handle:
                 head = handle.readline(1 << 16)
-            if not _is_journal(head):
+            if not is_journal(head):
                 self.ledger._compact(self.target)
         self.fds.append(os.open(self.target, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
         if now is None:

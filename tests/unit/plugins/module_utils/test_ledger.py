@@ -1,5 +1,6 @@
 """The idempotency ledger: what it records, under which scope, and how it reads what older versions wrote."""
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -150,7 +151,7 @@ def write_v1(path, *entries, indent=1):
 
 
 def recent(days=1):
-    return (_ledger.datetime.datetime.now(_ledger.datetime.timezone.utc) - _ledger.datetime.timedelta(days=days)).isoformat()
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)).isoformat()
 
 
 @pytest.mark.parametrize("indent", [1, None])
