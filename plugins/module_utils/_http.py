@@ -12,9 +12,7 @@ connection closed or reset, body cut short, bad chunk, bad gzip) counts in `lost
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import socket
 import ssl
 import threading
 import time
@@ -23,12 +21,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._errors import CdnError, bounded, describe_exception, provider_error_message
+from ansible_collections.cdnops.cdn.plugins.module_utils._http_watchdog import CURRENT_TRY, Try, WatchedAdapter
 from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import LOOPBACK_NAMES, is_loopback_host, validate_base_url
 
 try:
     import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError, SSLError
     from urllib3.exceptions import HTTPError as Urllib3Error
     from urllib3.util.retry import Retry
@@ -39,7 +36,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     # Keep the classes below importable; the module fails with missing_required_lib.
-    Retry = HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = object  # type: ignore[misc,assignment]
+    Retry = object  # type: ignore[misc,assignment]
     ConnectTimeoutError = InvalidHeader = MaxRetryError = ProtocolError = ReadTimeoutError = SSLError = Exception  # type: ignore[misc,assignment]
     Urllib3Error = Exception  # type: ignore[misc,assignment]
 
@@ -59,8 +56,6 @@ MAX_LIST_BODY_BYTES = 32 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
 READ_CHUNK_BYTES = 64 * 1024
 MAX_REASON = 100
-
-_CURRENT_TRY = threading.local()
 
 
 class RequestCounter:
@@ -130,86 +125,6 @@ def _retry_policy(retries: int, rate_limit_wait: Callable[[Any], float | None] |
     )
 
 
-class _Try:
-    """One try's time limit: past it the watchdog shuts the try's sockets, so a blocked read returns at once."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: list[Any] = []
-        self._done = False
-        self._timer = threading.Timer(seconds, self.expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: Any) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired and not self._done:
-                _shut(sock)
-
-    def expire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.expired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-    def finish(self) -> None:
-        with self._lock:
-            self._done = True
-            self._sockets.clear()
-        self._timer.cancel()
-
-
-def _shut(sock: Any) -> None:
-    # The plain socket's shutdown, also under TLS: it wakes a blocked read without tearing down the TLS object.
-    with contextlib.suppress(OSError, TypeError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def _watch(connection: Any) -> None:
-    """The socket (kept: http.client hands it to the response and forgets it) is shut if the current try runs out."""
-    current = getattr(_CURRENT_TRY, "value", None)
-    if current is not None and connection.sock is not None:
-        current.watch(connection.sock)
-
-
-class _Watching:
-    """A connection whose socket the current try's watchdog can shut."""
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        _watch(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-
-def _watched_pool(pool: Any) -> Any:
-    """pool's class with _Watching connections."""
-    return type("Watched" + pool.__name__, (pool,), {"ConnectionCls": type("Watched" + pool.ConnectionCls.__name__, (_Watching, pool.ConnectionCls), {})})
-
-
-class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter with connections the try's watchdog can reach; no retries of its own (ApiClient drives Retry)."""
-
-    pools = {"http": _watched_pool(HTTPConnectionPool), "https": _watched_pool(HTTPSConnectionPool)} if HAS_REQUESTS else {}
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self.pools
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = self.pools
-        return manager
-
-
 def _transport_reason(exc: BaseException) -> BaseException:
     """The urllib3 error behind what requests raised."""
     reason: Any = exc.args[0] if isinstance(exc, requests.exceptions.RequestException) and exc.args else exc
@@ -255,7 +170,7 @@ class ApiClient:
         self.deadline_label = ""
         self.policy = _retry_policy(retries, hooks.retry_after)
         self.session = requests.Session()
-        adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
+        adapter = WatchedAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(headers or {})
@@ -365,8 +280,8 @@ class ApiClient:
     def _try(self, method: str, url: str, what: str, seconds: float, ok: tuple[int, ...], max_body: int, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         """One try within seconds, from connect to the last body byte: (the response, its body read, None) or (None,
         the urllib3 error to tell Retry). An answer lost after the request went out is counted in lost_answers."""
-        current = _Try(seconds)
-        _CURRENT_TRY.value = current
+        current = Try(seconds)
+        CURRENT_TRY.value = current
         try:
             try:
                 # verify per request: a session-level value loses to REQUESTS_CA_BUNDLE in the environment.
@@ -386,7 +301,7 @@ class ApiClient:
                 response.close()
             return (None, self._lost(lost)) if lost is not None else (response, None)
         finally:
-            _CURRENT_TRY.value = None
+            CURRENT_TRY.value = None
             current.finish()
 
     def _lost(self, error: BaseException) -> BaseException:
@@ -394,7 +309,7 @@ class ApiClient:
             self.counter.answer_lost()
         return error
 
-    def _read_body(self, response: Any, what: str, current: _Try, ok: tuple[int, ...], max_body: int) -> BaseException | None:
+    def _read_body(self, response: Any, what: str, current: Try, ok: tuple[int, ...], max_body: int) -> BaseException | None:
         """Stream the body into response (.content, .text and .json() work after): a success answer whole and at most
         max_body bytes, else the error that lost it; of an error answer its first MAX_ERROR_BODY_BYTES do."""
         success = response.status_code in ok
