@@ -15,6 +15,8 @@ from bench.ansible_runner import Ansible
 from bench.config import FULL, SMOKE
 from bench.core import Bench
 from bench.report import machine_info, plugins_state, print_report
+from bench.step_akamai import run_akamai
+from bench.step_cloudfront import run_cloudfront
 from bench.step_fastly import run_fastly
 from bench.step_gcore import run_gcore
 from bench.step_imagekit import run_imagekit
@@ -35,6 +37,8 @@ STEPS = {
     "minimum": run_minimum,
     "wait": run_wait,
     "gcore": run_gcore,
+    "cloudfront": run_cloudfront,
+    "akamai": run_akamai,
 }
 
 

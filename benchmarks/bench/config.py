@@ -51,6 +51,13 @@ FULL = {
     "ledger_records": 200,
     "gcore_urls": 1000,
     "gcore_window": 2.0,
+    "cloudfront_paths": 10_000,
+    "cloudfront_wildcards": 45,
+    "cloudfront_complete_after": 2.0,
+    "cloudfront_poll": 0.25,
+    # Akamai: whole bodies of 250-character URLs (196 a body): a batcher that fits even one URL less sends one more.
+    "akamai_urls": 1_960,
+    "akamai_estimate": 3,
 }
 SMOKE = {
     "a": 40,
@@ -71,6 +78,12 @@ SMOKE = {
     "ledger_records": 20,
     "gcore_urls": 400,
     "gcore_window": 1.0,
+    "cloudfront_paths": 3_500,
+    "cloudfront_wildcards": 0,
+    "cloudfront_complete_after": 0.5,
+    "cloudfront_poll": 0.1,
+    "akamai_urls": 392,
+    "akamai_estimate": 1,
 }
 # plan_*: P (paths in a vars file); scale_*: X1/X2 (paths_file, return_items false), by size.
 TARGETS = {
@@ -84,6 +97,13 @@ TARGETS = {
 # Gcore's documented limit: 2 URL purges (of up to 100 URLs each) per resource and rate window.
 GCORE_BATCH = 100
 GCORE_URL_PURGES_PER_WINDOW = 2
+# CloudFront's documented limits (docs: providers.md): 3,000 paths an invalidation; in progress per distribution at
+# once, 3,000 file paths and 15 wildcard paths (the emulator's cloudfront_max_in_progress_* defaults).
+CLOUDFRONT_BATCH = 3000
+CLOUDFRONT_FILES_IN_PROGRESS = 3000
+CLOUDFRONT_WILDCARDS_IN_PROGRESS = 15
+# Akamai Fast Purge refuses a request body above 50,000 bytes (413).
+AKAMAI_MAX_BODY = 50_000
 
 
 def log(message):

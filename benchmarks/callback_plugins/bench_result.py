@@ -51,6 +51,9 @@ def summarize(data, outcome):
             request_ids=request_ids if len(request_ids) <= MAX_LISTED_IDS else None,
             api_requests=data.get("api_requests"),
             status=data.get("status"),
+            # Akamai (no status API): what each answer estimated, and what wait: true waited.
+            estimated_seconds=[item["estimated_seconds"] for item in requests if item.get("estimated_seconds") is not None],
+            waited_seconds=data.get("waited_seconds"),
         )
     if "paths_count" in data:  # return_items=false (paths_file): counts in place of the lists
         requests = data.get("purge_requests") or []
