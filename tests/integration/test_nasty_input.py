@@ -8,6 +8,7 @@ anywhere (the emulator's log stays empty).
 
 from cases import CASES
 
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import STATUS_NONE
 from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS as ADAPTERS
 
 
@@ -25,8 +26,11 @@ def assert_no_crash(run):
 
 def status_words(provider):
     """A request id that could walk to another endpoint is refused; a provider without a status API says so first."""
-    if ADAPTERS[provider].synchronous:
-        return "purges synchronously and has no purge status API"
+    adapter = ADAPTERS[provider]
+    if adapter.status_model == STATUS_NONE:
+        # Synchronous, or asynchronous without a status API (Akamai): the adapter's own message, from an instance
+        # without settings (the message needs none).
+        return adapter.__new__(adapter).no_status_api().message
     return "is not a valid %s " % provider
 
 

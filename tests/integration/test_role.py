@@ -20,15 +20,22 @@ import yaml
 from cases import CASES
 from emulator_support import CREDENTIALS, ROOT
 
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import STATUS_NONE
 from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS as ADAPTERS
 
 PROVIDERS = tuple(CASES)
-# Purged asynchronously: the role waits for these.
-WITH_STATUS = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider].synchronous)
+# Purged asynchronously, with a status API: the role's wait step polls these.
+WITH_STATUS = tuple(provider for provider in PROVIDERS if ADAPTERS[provider].status_model != STATUS_NONE)
+# Purged asynchronously without a status API (Akamai): the purge step itself waits the estimate their answers carry
+# (COMPLETE_AFTER is the emulator's estimate key), and cdn_purge_wait_timeout bounds it.
+ESTIMATING = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider].synchronous and provider not in WITH_STATUS)
+ASYNCHRONOUS = tuple(provider for provider in PROVIDERS if provider in WITH_STATUS or provider in ESTIMATING)
 PATHS = {provider: case.ITEMS["paths"] for provider, case in CASES.items()}
 SITE = ROOT / "playbooks" / "files" / "site"
 DEPLOY_SITE = str(ROOT / "playbooks" / "deploy_site.yml")
 PURGE_TASK = "Purge every target"
+# Seconds an estimating provider's answers estimate where a test has the role wait them.
+ESTIMATE = 2
 CHECK_TASK = "Check every target before purging any (check mode, nothing is sent)"
 WAIT_TASK = "Wait until the purges are completed"
 
@@ -182,6 +189,10 @@ def test_purge_playbook_purges_every_provider_then_waits(ansible, emulator):
             assert submitted[index]["request_ids"] or index >= len(targets), submitted[index]
         else:
             assert submitted[index]["status"] == "Completed" and index not in waited, submitted[index]
+        if provider in ESTIMATING:
+            # Completed by the purge step, which waited the estimate of its answers.
+            estimates = [item["estimated_seconds"] for item in submitted[index]["purge_requests"]]
+            assert submitted[index]["waited_seconds"] == max(estimates), submitted[index]
     assert sorted(waited) == [index for index in sent if every_target[index]["provider"] in WITH_STATUS and submitted[index]["request_ids"]]
     for index, result in waited.items():
         assert result["status"] == "Completed" and sorted(status["request_id"] for status in result["statuses"]) == sorted(submitted[index]["request_ids"])
@@ -203,18 +214,23 @@ def test_purge_playbook_purges_every_provider_then_waits(ansible, emulator):
         assert secret not in run.output
 
 
-@pytest.mark.parametrize("provider", WITH_STATUS)
+@pytest.mark.parametrize("provider", ASYNCHRONOUS)
 @pytest.mark.parametrize("case", ["no_wait", "wait_timeout"])
 def test_wait_can_be_turned_off_and_times_out(ansible, emulator, case, provider):
+    # Pending for 60 s (for an estimating provider: its answers estimate 60 s).
     pending(emulator, 60, [provider])
     variables = {"cdn_purge_paths": PATHS[provider][:1], "cdn_purge_targets": [target(ansible, provider)], "cdn_purge_poll_interval": 0.2}
     if case == "no_wait":
         variables["cdn_purge_wait"] = False
     else:
         variables["cdn_purge_wait_timeout"] = 1
+    started = time.monotonic()
     run = run_role(ansible, variables)
     (purge,) = emulator.purges(provider)
     (submitted,) = run.task(PURGE_TASK)["results"]
+    if provider in ESTIMATING:
+        assert_estimate_not_waited(run, case, emulator, provider, purge, submitted, time.monotonic() - started)
+        return
     # Requests beyond the purge step's own (a provider may read a status to confirm its purge): the wait step's.
     waits = len(emulator.log(provider)) - submitted["api_requests"]
     if case == "no_wait":
@@ -226,6 +242,24 @@ def test_wait_can_be_turned_off_and_times_out(ansible, emulator, case, provider)
         assert waits > 0
         message = run.task(WAIT_TASK)["results"][0]["msg"]
         assert "still Pending after wait_timeout=1s: %s" % purge["request_id"] in message
+
+
+def assert_estimate_not_waited(run, case, emulator, provider, purge, submitted, seconds):
+    """The purge step waits the estimate: not at all without cdn_purge_wait; with an estimate beyond
+    cdn_purge_wait_timeout it fails at once, naming both, and the wait step (cdn_purge_status) never runs."""
+    assert seconds < 60, "the role waited the 60 s estimate"
+    # Nothing but the purge request was sent: there is no status to read.
+    assert [entry["kind"] for entry in emulator.log(provider)] == ["purge"]
+    assert [item["estimated_seconds"] for item in submitted["purge_requests"]] == [60]
+    if case == "no_wait":
+        assert run.rc == 0, run.output
+        assert submitted["status"] == "Pending" and "waited_seconds" not in submitted, submitted
+        assert all(item.get("skipped") for item in run.task(WAIT_TASK)["results"])
+    else:
+        assert run.rc != 0
+        assert submitted["failed"] and "estimates 60s" in submitted["msg"] and "wait_timeout=1s" in submitted["msg"], submitted
+        assert submitted["request_ids"] == [purge["request_id"]]
+        assert WAIT_TASK not in run.results
 
 
 def handler_play(provider):
@@ -270,6 +304,8 @@ def run_handler_play(ansible, provider, variables, version, module_defaults=None
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_handler_purges_once_for_every_notifying_host_after_the_tasks(ansible, emulator, provider):
     case = CASES[provider]
+    if provider in ESTIMATING:
+        pending(emulator, ESTIMATE, [provider])
     # Credentials from module_defaults: the target has none.
     defaults = {"group/cdnops.cdn.cdn": dict(case.CREDENTIALS)}
     variables = {"cdn_purge_targets": [target(ansible, provider, credentials=False)]}
@@ -287,8 +323,11 @@ def test_handler_purges_once_for_every_notifying_host_after_the_tasks(ansible, e
     if provider in WITH_STATUS:
         assert run.task(WAIT_TASK)["results"][0]["status"] == "Completed"
     else:
+        # Done when accepted, or (an estimating provider) once the purge step has waited the estimate.
         assert submitted["status"] == "Completed"
         assert [item for item in run.results.get(WAIT_TASK, {}).get("results", []) if not item.get("skipped")] == []
+    if provider in ESTIMATING:
+        assert submitted["waited_seconds"] == ESTIMATE and [item["estimated_seconds"] for item in submitted["purge_requests"]] == [ESTIMATE]
     # Nothing changed: the handler is not notified and nothing is sent.
     emulator.reset()
     again = run_handler_play(ansible, provider, variables, version=1, module_defaults=defaults)

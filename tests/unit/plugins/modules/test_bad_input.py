@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.cdnops.cdn.plugins.module_utils._options import argument_spec
+from ansible_collections.cdnops.cdn.plugins.module_utils._provider import STATUS_NONE
 from ansible_collections.cdnops.cdn.plugins.module_utils._registry import PROVIDERS as ADAPTERS
 from ansible_collections.cdnops.cdn.plugins.modules import cdn_purge, cdn_purge_status
 
@@ -44,7 +45,9 @@ except ImportError:  # ansible-core < 2.19
 
 
 PROVIDERS = tuple(CASES)
-WITH_STATUS = tuple(provider for provider in PROVIDERS if not ADAPTERS[provider].synchronous)
+# Providers whose purge status can be read (Akamai is asynchronous but has no status API: it only estimates).
+WITH_STATUS = tuple(provider for provider in PROVIDERS if ADAPTERS[provider].status_model != STATUS_NONE)
+WITHOUT_STATUS = tuple(provider for provider in PROVIDERS if provider not in WITH_STATUS)
 # (provider, option) for every target option every provider declares.
 TARGET_OPTIONS = tuple((provider, option.name) for provider in PROVIDERS for option in ADAPTERS[provider].target_options())
 # The site base URLs of the case files (url_endpoint), and another folder on each of their hosts.
@@ -93,10 +96,11 @@ def run_module(module, args, check_mode=False):
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    # Purges of the providers with a status API complete at once, and the settings a case file asks for (EMULATOR_CONFIG,
-    # as the integration suites' emulator applies them): reset() keeps this startup config.
-    config = {case.COMPLETE_AFTER: 0 for case in CASES.values() if case.COMPLETE_AFTER}
-    config.update({key: value for case in CASES.values() for key, value in getattr(case, "EMULATOR_CONFIG", {}).items()})
+    # The settings a case file asks for (EMULATOR_CONFIG, as the integration suites' emulator applies them), then purges
+    # that complete at once (and estimates of 0 s): valid numbers with wait must end in a result whatever wait_timeout
+    # (0 to 3 s) is, so a case's slower completion (CloudFront's 0.5 s) must not win. reset() keeps this startup config.
+    config = {key: value for case in CASES.values() for key, value in getattr(case, "EMULATOR_CONFIG", {}).items()}
+    config.update({case.COMPLETE_AFTER: 0 for case in CASES.values() if case.COMPLETE_AFTER})
     emulator = start_emulator(tmp_path_factory.mktemp("emulator"), "--config", json.dumps(config))
     yield emulator
     emulator.stop()
@@ -359,14 +363,35 @@ def test_request_ids_stay_in_their_endpoint_encoded(emulator, status_routes, pro
     log = emulator.log()
     event("sent" if log else "refused")
     assert_only_expected_endpoints(log, provider)
+    # A status route's groups are the target's ids (CloudFront: /distribution/<id>/invalidation/<id>), then the id.
+    target = {str(value) for value in CASES[provider].TARGET.values()}
     for entry in log:
         for method, route in status_routes[provider]:
             match = route.fullmatch(entry["path"])
             if method == entry["method"] and match and match.groups():
                 # An id in the URL is one path segment that decodes to exactly the id given: encoded, never interpreted.
-                assert [unquote(group) for group in match.groups()] == [request_id], entry["path"]
+                *outer, last = (unquote(group) for group in match.groups())
+                assert last == request_id and set(outer) <= target, entry["path"]
     if outcome == "failed" and not log:
         assert "request id" in result["msg"] or "request_id" in result["msg"], result
+
+
+def no_status_api_words(provider):
+    """The adapter's own message for a status request (an instance without settings: the message needs none)."""
+    adapter = ADAPTERS[provider]
+    return adapter.__new__(adapter).no_status_api().message
+
+
+@pytest.mark.parametrize("provider", WITHOUT_STATUS)
+@PROPERTY
+@given(request_id=ID_TEXT, as_list=st.booleans())
+def test_without_a_status_api_any_id_gets_the_adapters_message_before_sending(emulator, provider, request_id, as_list):
+    emulator.reset()
+    ids = {"request_ids": [request_id]} if as_list else {"request_id": request_id}
+    outcome, result = run_module(cdn_purge_status, options(emulator, provider, **ids))
+    # Refused for what the provider lacks, not for the id: a valid id would get the same answer.
+    assert outcome == "failed" and no_status_api_words(provider) in result["msg"], result
+    assert emulator.log() == []
 
 
 def target_values(provider, option):
