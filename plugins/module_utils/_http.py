@@ -96,16 +96,23 @@ class RateLimitRetry(Retry):
         return retry
 
     def get_retry_after(self, response):
+        # Asked once per answer: a provider's hook may hand out pacing slots (Bunny), which a second call would skip.
+        known = getattr(response, "_cdnops_retry_after", self)
+        if known is not self:
+            return known
         try:
             retry_after = super().get_retry_after(response)
         except (InvalidHeader, ValueError, OverflowError):
             retry_after = None  # "soon", "-5", a date past year 9999: as if absent, not a reason to give up
-        if retry_after is None and response.status == 429 and self.rate_limit_wait is not None:
-            retry_after = self.rate_limit_wait(response.headers)
-            if retry_after is not None:
-                retry_after = max(0.0, retry_after)
+        if response.status == 429 and self.rate_limit_wait is not None:
+            # The provider's own reset header, or its own pacing of the requests in flight: the longer of it and
+            # Retry-After, so that requests refused together do not all come back together.
+            own = self.rate_limit_wait(response.headers)
+            if own is not None:
+                retry_after = max(0.0, own) if retry_after is None else max(retry_after, own)
         if retry_after is not None:
             retry_after = min(retry_after, RETRY_AFTER_MAX)
+        response._cdnops_retry_after = retry_after
         return retry_after
 
 

@@ -111,10 +111,12 @@ class Bunny(Provider):
 
     # --- hooks of the shared HTTP layer --------------------------------------------------------------------------
     def retry_after(self, headers: Any) -> float | None:
-        """A 429 without Retry-After: wait for a token of the documented bucket, each refused request for its own one.
+        """A 429: wait for a token of the documented bucket, each refused request for its own one (at least what a
+        Retry-After asks: the HTTP layer waits the longer of the two).
 
-        Requests in flight at once would all wake together after one fixed back-off and meet an empty bucket again;
-        handing out the bucket's refill slots in turn (0.2 s apart for URLs, 2 s for prefixes) lets each through."""
+        Requests in flight at once would all wake together after one back-off (or one Retry-After) and meet an empty
+        bucket again; handing out the bucket's refill slots in turn (0.2 s apart for URLs, 2 s for prefixes) lets each
+        through."""
         kind = getattr(self._sending, "kind", URL)
         bucket = kind if kind in REFILL_PER_SECOND else URL
         with self._slots_lock:
