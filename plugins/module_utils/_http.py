@@ -86,17 +86,19 @@ class RateLimitRetry(Retry):
     """urllib3 Retry that asks the provider's own rate-limit header (the adapter's retry_after hook) on 429 without
     a usable Retry-After. ApiClient drives it and counts every try itself."""
 
-    def __init__(self, *args, rate_limit_wait=None, **kwargs):
+    def __init__(self, *args, rate_limit_wait=None, pace=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rate_limit_wait = rate_limit_wait
+        self.pace = pace
 
     def new(self, **kwargs):
         retry = super().new(**kwargs)
         retry.rate_limit_wait = self.rate_limit_wait
+        retry.pace = self.pace
         return retry
 
     def get_retry_after(self, response):
-        # Asked once per answer: a provider's hook may hand out pacing slots (Bunny), which a second call would skip.
+        # Asked once per answer: the adapter's pace hook hands out slots (Bunny), which a second call would skip.
         known = getattr(response, "_cdnops_retry_after", self)
         if known is not self:
             return known
@@ -104,19 +106,21 @@ class RateLimitRetry(Retry):
             retry_after = super().get_retry_after(response)
         except (InvalidHeader, ValueError, OverflowError):
             retry_after = None  # "soon", "-5", a date past year 9999: as if absent, not a reason to give up
-        if response.status == 429 and self.rate_limit_wait is not None:
-            # The provider's own reset header, or its own pacing of the requests in flight: the longer of it and
-            # Retry-After, so that requests refused together do not all come back together.
-            own = self.rate_limit_wait(response.headers)
-            if own is not None:
-                retry_after = max(0.0, own) if retry_after is None else max(retry_after, own)
+        if response.status == 429:
+            if retry_after is None and self.rate_limit_wait is not None:
+                retry_after = self.rate_limit_wait(response.headers)
+                if retry_after is not None:
+                    retry_after = max(0.0, retry_after)
+            if self.pace is not None:
+                # Requests refused together must not all come back together: the adapter spreads them out.
+                retry_after = self.pace(retry_after or 0.0)
         if retry_after is not None:
             retry_after = min(retry_after, RETRY_AFTER_MAX)
         response._cdnops_retry_after = retry_after
         return retry_after
 
 
-def _retry_policy(retries: int, rate_limit_wait: Callable[[Any], float | None] | None = None) -> RateLimitRetry:
+def _retry_policy(retries: int, rate_limit_wait: Callable[[Any], float | None] | None = None, pace: Callable[[float], float] | None = None) -> RateLimitRetry:
     kwargs = dict(total=retries, connect=retries, read=retries, status=retries, other=retries, status_forcelist=RETRY_STATUSES)
     # urllib3 1.26 has neither; jitter and the cap are refinements, not correctness.
     params = inspect.signature(Retry.__init__).parameters
@@ -128,6 +132,7 @@ def _retry_policy(retries: int, rate_limit_wait: Callable[[Any], float | None] |
         raise_on_status=False,
         respect_retry_after_header=True,
         rate_limit_wait=rate_limit_wait,
+        pace=pace,
         **kwargs,
     )
 
@@ -175,7 +180,7 @@ class ApiClient:
         self.counter = RequestCounter()
         self.deadline: float | None = None
         self.deadline_label = ""
-        self.policy = _retry_policy(retries, hooks.retry_after)
+        self.policy = _retry_policy(retries, hooks.retry_after, getattr(hooks, "pace", None))
         self.session = requests.Session()
         adapter = WatchedAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self.session.mount("http://", adapter)

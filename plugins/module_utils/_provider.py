@@ -410,6 +410,11 @@ class Provider:
         """Seconds a rate-limited answer (429) asks to wait by the vendor's own header, when it has no Retry-After."""
         return None
 
+    def pace(self, wait: float) -> float:
+        """The wait before resending a request refused with 429 (wait: what Retry-After or retry_after asks, 0 when
+        nothing does), spread out by the adapter where requests run concurrently (default: as asked)."""
+        return wait
+
     def throttled(self, response: Any) -> bool:
         """True for an answer other than 429 that is the vendor's documented throttling (its body read): the HTTP layer
         retries it as it retries a 429, within `retries`."""

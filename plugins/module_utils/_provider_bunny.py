@@ -110,9 +110,9 @@ class Bunny(Provider):
         return None
 
     # --- hooks of the shared HTTP layer --------------------------------------------------------------------------
-    def retry_after(self, headers: Any) -> float | None:
-        """A 429: wait for a token of the documented bucket, each refused request for its own one (at least what a
-        Retry-After asks: the HTTP layer waits the longer of the two).
+    def pace(self, wait: float) -> float:
+        """A 429: wait at least what Retry-After asks, and for a token of the documented bucket, each refused request
+        for its own one.
 
         Requests in flight at once would all wake together after one back-off (or one Retry-After) and meet an empty
         bucket again; handing out the bucket's refill slots in turn (0.2 s apart for URLs, 2 s for prefixes) lets each
@@ -123,7 +123,7 @@ class Bunny(Provider):
             now = time.monotonic()
             slot = max(now, self._next_slot.get(bucket, now)) + 1.0 / REFILL_PER_SECOND[bucket]
             self._next_slot[bucket] = slot
-        return slot - now
+        return max(wait, slot - now)
 
     def error_words(self, body: Any) -> list[str]:
         # {"ErrorKey": ..., "Field": ..., "Message": ...}

@@ -168,12 +168,18 @@ class Gcore(Provider):
         if self.deadline is None:
             self.deadline = time.monotonic() + self.params["wait_timeout"]
         path = "/cdn/resources/%d/purge" % self.resource_id
+        lost = 0
         while True:
             sent_at = time.time()
             # 400 and 429 come back here at once (the HTTP layer retries no status the caller takes): a refusal by the
             # rate limit is waited out below, without using up retries; any other 400 is a failure.
-            response = client.request("POST", path, what, ok=(200, 201, 202, 204, 400, 429), json=body)
-            lost = getattr(client, "lost_answers", 0)
+            try:
+                response = client.request("POST", path, what, ok=(200, 201, 202, 204, 400, 429), json=body)
+            finally:
+                # Every request starts a new exchange: an answer lost before a rate-limit resend still counts for this
+                # purge (maybe_accepted_twice, or paths_uncertain when a resend fails).
+                lost += getattr(client, "lost_answers", 0)
+                _keep_lost_answers(client, lost)
             if response.status_code == 429 or (response.status_code == 400 and self._quota_refusal(client, response)):
                 self._wait_out(client, response, what)
                 continue

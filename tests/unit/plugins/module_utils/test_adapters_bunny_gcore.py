@@ -198,27 +198,31 @@ def test_bunny_access_key_from_option_or_environment(make_params, monkeypatch):
     assert provider_for(make_params("bunny", api_key=None)).credential_values() == {"api_key": "env-key"}
 
 
-def test_bunny_backoff_without_retry_after_hands_out_the_buckets_refill_slots(make_params, monkeypatch):
+def test_bunny_paces_refused_requests_by_the_buckets_refill_slots(make_params, monkeypatch):
     from ansible_collections.cdnops.cdn.plugins.module_utils import _provider_bunny
 
     monkeypatch.setattr(_provider_bunny, "time", types.SimpleNamespace(monotonic=lambda: 100.0))
     adapter = provider_for(make_params("bunny"))
     # Nothing sent yet: as exact URLs. Each refused request waits for its own token: 5 a second.
-    assert [adapter.retry_after({}) for _index in range(3)] == [pytest.approx(0.2), pytest.approx(0.4), pytest.approx(0.6)]
+    assert [adapter.pace(0.0) for _index in range(3)] == [pytest.approx(0.2), pytest.approx(0.4), pytest.approx(0.6)]
     adapter.purge(Client(answer(200)), "prefix", [SITE + "/img/*"])
     # Prefixes have their own bucket: 0.5 a second.
-    assert [adapter.retry_after({}) for _index in range(2)] == [pytest.approx(2.0), pytest.approx(4.0)]
+    assert [adapter.pace(0.0) for _index in range(2)] == [pytest.approx(2.0), pytest.approx(4.0)]
     seen = []
     # The hook is asked in the thread that sends: each thread has its own kind.
-    thread = threading.Thread(target=lambda: (adapter.purge(Client(answer(200)), "url", [SITE + "/a.png"]), seen.append(adapter.retry_after({}))))
+    thread = threading.Thread(target=lambda: (adapter.purge(Client(answer(200)), "url", [SITE + "/a.png"]), seen.append(adapter.pace(0.0))))
     thread.start()
     thread.join()
-    assert seen == [pytest.approx(0.8)] and adapter.retry_after({}) == pytest.approx(6.0)
+    assert seen == [pytest.approx(0.8)] and adapter.pace(0.0) == pytest.approx(6.0)
     # Slots in the past are not owed: later refusals start from now.
     monkeypatch.setattr(_provider_bunny, "time", types.SimpleNamespace(monotonic=lambda: 200.0))
-    assert adapter.retry_after({}) == pytest.approx(2.0)
+    assert adapter.pace(0.0) == pytest.approx(2.0)
     adapter.purge(Client(answer(204)), "tag", ["t"])
-    assert adapter.retry_after({}) == pytest.approx(0.2)
+    assert adapter.pace(0.0) == pytest.approx(0.2)
+    # A Retry-After longer than the slot is waited whole (and the slot is still taken).
+    assert adapter.pace(1.0) == 1.0 and adapter.pace(0.0) == pytest.approx(0.6)
+    # Bunny has no rate-limit header of its own: without Retry-After the HTTP layer asks pace(0).
+    assert adapter.retry_after({}) is None
 
 
 def test_bunny_error_words_and_no_status_api(make_params):
@@ -383,6 +387,21 @@ def test_gcore_keeps_the_purges_lost_answers_for_maybe_accepted_twice(make_param
     client = Client(answer(201), page(entry(4, {"urls": ["/b.png"]}, clock.now)))
     adapter.purge(client, "url", ["/b.png"])
     assert client.lost_answers == 0
+
+
+def test_gcore_an_answer_lost_before_a_rate_limit_resend_still_counts(make_params, clock):
+    """Lost, retried into a 429, waited out, resent: the resend is a new exchange, the lost answer is not forgotten."""
+    adapter = provider_for(make_params("gcore"))
+    refused = answer(429, {"message": "quota"}, {"Retry-After": "1"})
+    refused.lost = 1
+    client = Client(refused, answer(201), page(entry(5, {"urls": ["/c.png"]}, clock.now)))
+    adapter.purge(client, "url", ["/c.png"])
+    assert client.lost_answers == 1
+    # And when the resend fails, the runner still sees the lost answer (paths_uncertain).
+    client = Client(refused, answer(403, {"message": "forbidden"}))
+    with pytest.raises(CdnError):
+        adapter.purge(client, "url", ["/d.png"])
+    assert client.lost_answers == 1
 
 
 @pytest.mark.parametrize(

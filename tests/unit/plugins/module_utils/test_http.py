@@ -54,6 +54,25 @@ def test_retry_after_seconds_and_rl_ttl(make_params):
     assert retry.get_retry_after(response(429, headers={"Retry-After": "99999"})) == _http.RETRY_AFTER_MAX
 
 
+def test_retry_after_wins_over_the_providers_default_and_pace_spreads_it(make_params):
+    """A provider's hook is its own header or its documented default (Gcore's 60 s window): used only without
+    Retry-After. pace then spreads every 429's wait, once per answer."""
+    gcore = provider_for(make_params("gcore"))
+    retry = RateLimitRetry(total=3, status_forcelist=(429,), rate_limit_wait=gcore.retry_after)
+    assert retry.get_retry_after(response(429, headers={"Retry-After": "1"})) == 1
+    assert retry.get_retry_after(response(429)) == 60.0
+    paced = []
+
+    def pace(wait):
+        paced.append(wait)
+        return wait + 0.5 * len(paced)
+
+    retry = RateLimitRetry(total=3, status_forcelist=(429,), rate_limit_wait=gcore.retry_after, pace=pace)
+    answer = response(429, headers={"Retry-After": "1"})
+    assert retry.get_retry_after(answer) == 1.5 and retry.get_retry_after(answer) == 1.5
+    assert retry.new().get_retry_after(response(429)) == 61.0 and paced == [1, 60.0]
+
+
 def test_retry_policy_keeps_its_rate_limit_hook_and_retries_posts():
     def hook(_headers):  # a stand-in for an adapter's retry_after
         return 7.0
