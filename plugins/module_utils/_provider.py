@@ -269,15 +269,16 @@ class Provider:
                     "(group/cdnops.cdn.cdn) or in the environment variable %s" % (option.name, self.name, " or ".join(option.env)),
                     provider=self.name,
                 )
-            # Credentials travel in HTTP headers.
-            if not _CREDENTIAL.match(value):
-                raise CdnError(
-                    "option %s for provider %s must be printable ASCII without spaces (letters, digits, punctuation)" % (option.name, self.name),
-                    provider=self.name,
-                )
-            values[option.name] = value
+            values[option.name] = self.checked_credential("option %s" % option.name, value)
         self.secrets = tuple(values.values())
         return values
+
+    def checked_credential(self, label: str, value: str) -> str:
+        """value, when it can travel in (or sign) an HTTP header; the message names label (the option, or where the
+        value was read), never the value."""
+        if not _CREDENTIAL.match(value):
+            raise CdnError("%s for provider %s must be printable ASCII without spaces (letters, digits, punctuation)" % (label, self.name), provider=self.name)
+        return value
 
     def target_id(self) -> str:
         """What identifies the purged target in the idempotency ledger."""

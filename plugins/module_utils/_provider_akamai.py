@@ -65,7 +65,6 @@ MAX_ESTIMATED_SECONDS = 86400
 # Akamai's cache tag rules: at most 128 characters, RFC 7230 token characters (no space, comma, colon, slash...).
 _TAG = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}\Z")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")
-_CREDENTIAL = re.compile(r"^[\x21-\x7e]+\Z")
 # Akamai CP codes are positive integers (seven digits today); the bound keeps a typo from being sent.
 MAX_CP_CODE = 2**31 - 1
 
@@ -197,15 +196,7 @@ class Akamai(Provider):
             )
         values: dict[str, str] = {}
         for name in TOKENS:
-            value = tokens[name] or ""
-            # They travel in (or sign) the Authorization header.
-            if not _CREDENTIAL.match(value):
-                raise CdnError(
-                    "%s for provider akamai must be printable ASCII without spaces (letters, digits, punctuation)"
-                    % ("%s in %s" % (name, source) if source else "option %s" % name),
-                    provider=self.name,
-                )
-            values[name] = value
+            values[name] = self.checked_credential("%s in %s" % (name, source) if source else "option %s" % name, tokens[name] or "")
         return values
 
     def _from_edgerc(self) -> dict[str, str]:

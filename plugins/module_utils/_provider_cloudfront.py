@@ -41,6 +41,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     credential,
     shown,
 )
+from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import has_scheme
 
 try:
     import botocore.session
@@ -73,7 +74,6 @@ LIST_PAGE = 100
 _DISTRIBUTION_ID = re.compile(r"^[A-Z][A-Z0-9]{5,31}\Z")
 _INVALIDATION_ID = re.compile(r"^[A-Z0-9]{5,64}\Z")
 _TAG = re.compile(r"^[\x21-\x7e]{1,1024}\Z")
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # RFC 1738's unsafe characters (CloudFront: encode only these and non-ASCII); % stays when it starts an escape.
 # ~ is left alone: RFC 3986 made it unreserved, and CloudFront invalidates the path as the viewer requests it.
 _UNSAFE = set(' <>"#{}|\\^[]`')
@@ -251,9 +251,7 @@ class CloudFront(Provider):
         for option in (ACCESS_KEY, SECRET_KEY, SESSION_TOKEN):
             value = self.credential_value(option)
             if value:
-                if not re.match(r"^[\x21-\x7e]+\Z", value):
-                    raise CdnError("option %s for provider %s must be printable ASCII without spaces" % (option.name, self.name), provider=self.name)
-                values[option.name] = value
+                values[option.name] = self.checked_credential("option %s" % option.name, value)
         if ("access_key" in values) != ("secret_key" in values):
             given, missing = ("access_key", "secret_key") if "access_key" in values else ("secret_key", "access_key")
             raise CdnError(
@@ -296,7 +294,7 @@ class CloudFront(Provider):
 
     # --- planning ------------------------------------------------------------------------------------------------
     def plan_path(self, path: str) -> PlannedItem:
-        if _ABSOLUTE.match(path):
+        if has_scheme(path):
             raise self.invalid_path(path, "CloudFront invalidates paths of the distribution: give the path without scheme or host, like /img/a.png")
         if not path.startswith("/"):
             raise self.invalid_path(path, "must start with / (a path of the distribution, like /img/a.png)")

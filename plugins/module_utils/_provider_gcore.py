@@ -35,6 +35,7 @@ from ansible_collections.cdnops.cdn.plugins.module_utils._provider import (
     credential,
     shown,
 )
+from ansible_collections.cdnops.cdn.plugins.module_utils._site_urls import has_scheme
 
 MAX_URLS = 100
 MAX_PATTERNS = 10
@@ -59,7 +60,6 @@ LOOKUP_DELAYS = (0.0, 1.0, 2.0)
 FAILED = "Failed"
 _PURGE_ID = re.compile(r"^[0-9]{1,20}\Z")
 _TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\Z")
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def iso_utc(timestamp: float) -> str:
@@ -147,7 +147,7 @@ class Gcore(Provider):
 
     # --- planning ------------------------------------------------------------------------------------------------
     def plan_path(self, path: str) -> PlannedItem:
-        if _ABSOLUTE.match(path):
+        if has_scheme(path):
             raise self.invalid_path(path, "Gcore purges paths of the CDN resource: give the path without scheme or host, like /img/a.png")
         if not path.startswith("/"):
             raise self.invalid_path(path, "must start with / (a path of the CDN resource, like /img/a.png)")

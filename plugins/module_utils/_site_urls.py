@@ -21,6 +21,14 @@ LOOPBACK_NAMES = ("localhost",)
 _AUTHORITY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?[/\\]*([^/\\?#]*)")
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def has_scheme(value: str) -> bool:
+    """True for an absolute URL (scheme://...): what a provider that purges paths of its target refuses."""
+    return bool(_SCHEME.match(value))
+
+
 def has_userinfo(value: str) -> bool:
     """True when the URL-like value carries user:password@ (or user@) before its host."""
     match = _AUTHORITY.match(value)

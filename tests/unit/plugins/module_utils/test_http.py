@@ -181,7 +181,6 @@ class _ThrottlingHooks:
     """An adapter whose vendor answers 400 with a throttling code: the throttled hook names it."""
 
     name = "throttler"
-    waits_out_rate_limits = False
 
     def retry_after(self, headers):
         return None
