@@ -59,8 +59,9 @@ MAX_REASON = 100
 
 
 class RequestCounter:
-    """Counts HTTP requests actually sent, retries included (shared by threads), and, per thread, the
-    answers lost in the current exchange after a request went out (so the server may have acted on it)."""
+    """Counts HTTP requests actually sent, retries included (shared by threads), and, per thread, the answers lost
+    in the current exchange (one purge, every request it makes) after a request that acts went out (so the server may
+    have acted on it twice)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -209,8 +210,13 @@ class ApiClient:
 
     @property
     def lost_answers(self) -> int:
-        """In this thread's last request: how often an answer was lost after the request went out."""
+        """In this thread's exchange: how often an answer was lost after a request that acts (not a GET) went out."""
         return self.counter.lost_answers
+
+    def start_exchange(self) -> None:
+        """The runner starts one per purge request: whatever requests the adapter makes for it (a resend after a
+        rate-limit wait, a lookup), the answers lost on the way are counted together."""
+        self.counter.start_exchange()
 
     def close(self) -> None:
         self.session.close()
@@ -245,7 +251,6 @@ class ApiClient:
 
         max_body: the largest answer accepted (after decompression); MAX_LIST_BODY_BYTES for a listing."""
         url = self.base_url + path
-        self.counter.start_exchange()
         policy, tries = self.policy, 0
         while True:
             seconds = self.timeout if self.deadline is None else min(self.timeout, self.deadline - time.monotonic())
@@ -306,22 +311,27 @@ class ApiClient:
                     raise self._fail(what, "", error=error) from None
                 if isinstance(error, ConnectTimeoutError):
                     return None, error  # never sent
-                return None, self._lost(_timed_out(url, seconds) if current.expired else error)
+                return None, self._lost(method, _timed_out(url, seconds) if current.expired else error)
             try:
-                lost = self._read_body(response, what, current, ok, max_body)
+                lost = self._read_body(method, response, what, current, ok, max_body)
             finally:
                 response.close()
-            return (None, self._lost(lost)) if lost is not None else (response, None)
+            return (None, self._lost(method, lost)) if lost is not None else (response, None)
         finally:
             CURRENT_TRY.value = None
             current.finish()
 
-    def _lost(self, error: BaseException) -> BaseException:
+    def _lost(self, method: str, error: BaseException) -> BaseException:
         if isinstance(error, (ReadTimeoutError, ProtocolError)):
-            self.counter.answer_lost()
+            self._answer_lost(method)
         return error
 
-    def _read_body(self, response: Any, what: str, current: Try, ok: tuple[int, ...], max_body: int) -> BaseException | None:
+    def _answer_lost(self, method: str) -> None:
+        # A read (a status poll, a history lookup) acts on nothing: its lost answer cannot purge twice.
+        if method not in ("GET", "HEAD"):
+            self.counter.answer_lost()
+
+    def _read_body(self, method: str, response: Any, what: str, current: Try, ok: tuple[int, ...], max_body: int) -> BaseException | None:
         """Stream the body into response (.content, .text and .json() work after): a success answer whole and at most
         max_body bytes, else the error that lost it; of an error answer its first MAX_ERROR_BODY_BYTES do."""
         success = response.status_code in ok
@@ -347,7 +357,7 @@ class ApiClient:
                 return exc if isinstance(exc, (ProtocolError, ReadTimeoutError)) else ProtocolError("Connection broken: %s" % exc, exc)
         if size > limit and success:
             # Answered, but what it said cannot be known: as good as lost.
-            self.counter.answer_lost()
+            self._answer_lost(method)
             raise CdnError(
                 "%s: %s failed: the answer (HTTP %d) is larger than %d MiB, the limit for one API answer; it was not read"
                 % (self.provider, what, response.status_code, limit // (1024 * 1024)),

@@ -168,18 +168,12 @@ class Gcore(Provider):
         if self.deadline is None:
             self.deadline = time.monotonic() + self.params["wait_timeout"]
         path = "/cdn/resources/%d/purge" % self.resource_id
-        lost = 0
         while True:
             sent_at = time.time()
             # 400 and 429 come back here at once (the HTTP layer retries no status the caller takes): a refusal by the
-            # rate limit is waited out below, without using up retries; any other 400 is a failure.
-            try:
-                response = client.request("POST", path, what, ok=(200, 201, 202, 204, 400, 429), json=body)
-            finally:
-                # Every request starts a new exchange: an answer lost before a rate-limit resend still counts for this
-                # purge (maybe_accepted_twice, or paths_uncertain when a resend fails).
-                lost += getattr(client, "lost_answers", 0)
-                _keep_lost_answers(client, lost)
+            # rate limit is waited out below, without using up retries; any other 400 is a failure. An answer lost
+            # before a resend still counts for this purge: the runner's exchange spans every request of it.
+            response = client.request("POST", path, what, ok=(200, 201, 202, 204, 400, 429), json=body)
             if response.status_code == 429 or (response.status_code == 400 and self._quota_refusal(client, response)):
                 self._wait_out(client, response, what)
                 continue
@@ -192,9 +186,7 @@ class Gcore(Provider):
                     provider_message=message,
                 )
             break
-        request_id = self._find_purge(client, kind, values, sent_at, what)
-        _keep_lost_answers(client, lost)
-        return request_id
+        return self._find_purge(client, kind, values, sent_at, what)
 
     def _quota_refusal(self, client: Any, response: Any) -> bool:
         return bool(_QUOTA_WORDS.search(client.error_message(response)))
@@ -376,14 +368,3 @@ def _purge_id(entry: dict[str, Any]) -> str | None:
         return None
     text = str(value)
     return text if _PURGE_ID.match(text) and REQUEST_ID.match(text) else None
-
-
-def _keep_lost_answers(client: Any, lost: int) -> None:
-    """The runner reads client.lost_answers after purge() to say maybe_accepted_twice: keep the purge's own count,
-    not the history lookup's (every request starts a new exchange)."""
-    counter = getattr(client, "counter", None)
-    if counter is None or not hasattr(counter, "start_exchange") or not hasattr(counter, "answer_lost"):
-        return
-    counter.start_exchange()
-    for _index in range(lost):
-        counter.answer_lost()

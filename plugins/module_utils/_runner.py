@@ -105,6 +105,7 @@ def _send_batches(provider: Provider, client: ApiClient, batches: list[Batch], c
             return
         batch = batches[index]
         try:
+            client.start_exchange()
             answer = provider.purge(client, batch.kind, batch.values)
             request_id, extra = (answer.request_id, answer.extra) if isinstance(answer, Accepted) else (answer, {})
             twice = client.lost_answers > 0 and not provider.idempotent_purges

@@ -206,7 +206,21 @@ def test_every_try_that_went_out_is_counted_once(serve, client_for):
     assert purge(client).status_code == 201
     assert client.requests_sent == 6 == len(server.requests)
     assert client.lost_answers == 3, "reset, closed without answer and bad gzip went out and lost their answers"
+    # A new exchange (the runner starts one per purge request) starts from none lost.
+    client.start_exchange()
     assert purge(client).status_code == 201 and client.requests_sent == 7 and client.lost_answers == 0
+
+
+def test_an_exchange_counts_every_request_of_a_purge_but_no_lost_read(serve, client_for):
+    """A purge resent after a rate-limit wait (Gcore) is a second request of one exchange: a lost answer of the first
+    still counts. A status poll or lookup (GET) acts on nothing: its lost answer never counts."""
+    server = serve("reset_mid_body", ("status", {"status": 429, "headers": {"Retry-After": "0"}}), "reset_mid_body", "ok", "ok")
+    client = client_for(server, retries=1)
+    client.start_exchange()
+    assert client.request("POST", "/v1/purges", "purge", ok=(201, 429), json={}).status_code == 429
+    assert client.request("GET", "/v1/purges/1", "lookup").status_code == 201
+    assert client.lost_answers == 1 and client.requests_sent == 4
+    assert purge(client).status_code == 201 and client.lost_answers == 1
 
 
 # --- connections: kept alive after a whole answer, dropped after one not read to its end ------------------------------
